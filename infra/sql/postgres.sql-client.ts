@@ -1,0 +1,125 @@
+import pgPromise, { type ITask } from 'pg-promise';
+import type { SqlClient, SqlExecutor } from './sql-client.js';
+
+// pg-promise wants one library instance per process; every database object comes from it.
+const pgp = pgPromise({ noWarnings: true });
+// bigint (int8) stays a string, the lossless choice; callers convert with BigInt().
+
+export interface PostgresClientOptions {
+  connectionString: string;
+  /** Pool size. Defaults to 10. */
+  max?: number;
+  /** Name shown in pg_stat_activity. */
+  applicationName?: string;
+}
+
+type PgpDatabase = ReturnType<typeof pgp>;
+type PgpTask = ITask<unknown>;
+
+function executor(db: PgpDatabase | PgpTask): SqlExecutor {
+  return {
+    async query<Row>(text: string, values: readonly unknown[] = []) {
+      return db.any<Row>({ text, values: values as unknown[] });
+    },
+    async exec(text: string) {
+      await db.multi(text);
+    },
+  };
+}
+
+/** A pooled PostgreSQL client through pg-promise. */
+export function createPostgresClient(options: PostgresClientOptions): SqlClient {
+  const db = pgp({
+    connectionString: options.connectionString,
+    max: options.max ?? 10,
+    application_name: options.applicationName ?? 'parley',
+    // A query that cannot get a connection must fail, not wait forever.
+    connectionTimeoutMillis: 10_000,
+    keepAlive: true,
+  });
+  const base = executor(db);
+  const listeners = new Set<{ stop(): Promise<void> }>();
+
+  return {
+    engine: 'postgres',
+    query: base.query,
+    exec: base.exec,
+    transaction: (work) => db.tx((t) => work(executor(t))),
+    async listen(channel, onNotify) {
+      const listener = new NotificationListener(db, channel, onNotify);
+      listeners.add(listener);
+      await listener.start();
+      return async () => {
+        listeners.delete(listener);
+        await listener.stop();
+      };
+    },
+    async close() {
+      await Promise.all([...listeners].map((listener) => listener.stop()));
+      await db.$pool.end();
+    },
+  };
+}
+
+/**
+ * LISTEN needs one connection of its own that stays open. When it breaks (a
+ * database restart, a network cut) it reconnects with backoff and tells the
+ * listener that notifications may have been missed.
+ */
+class NotificationListener {
+  private connection: Awaited<ReturnType<PgpDatabase['connect']>> | undefined;
+  private stopped = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private failures = 0;
+
+  constructor(
+    private readonly db: PgpDatabase,
+    private readonly channel: string,
+    private readonly onNotify: (payload: string | null) => void,
+  ) {}
+
+  async start(): Promise<void> {
+    this.connection = await this.db.connect({
+      direct: true,
+      onLost: () => {
+        this.connection = undefined;
+        this.scheduleReconnect();
+      },
+    });
+    this.connection.client.on('notification', (message) => {
+      if (message.channel === this.channel) this.onNotify(message.payload ?? null);
+    });
+    await this.connection.none('LISTEN $1:name', [this.channel]);
+    this.failures = 0;
+  }
+
+  private scheduleReconnect(): void {
+    if (this.stopped) return;
+    const delay = Math.min(100 * 2 ** this.failures, 5_000);
+    this.failures += 1;
+    this.retryTimer = setTimeout(() => {
+      this.start().then(
+        () => this.onNotify(null),
+        () => {
+          this.connection?.done(true);
+          this.connection = undefined;
+          this.scheduleReconnect();
+        },
+      );
+    }, delay);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    const connection = this.connection;
+    this.connection = undefined;
+    if (!connection) return;
+    try {
+      await connection.none('UNLISTEN $1:name', [this.channel]);
+    } catch {
+      // The connection is going away anyway.
+    }
+    await connection.done(true);
+  }
+}
