@@ -90,7 +90,7 @@ export function describeEventStoreConformance(
         await store.appendToStream(stream, events(2));
         const error = await store
           .appendToStream(stream, events(1), { expectedRevision: 'no_stream' })
-          .catch((e) => e);
+          .catch((error: unknown) => error);
         expect(error).toBeInstanceOf(WrongExpectedVersionError);
         expect((error as WrongExpectedVersionError).actual).toBe(1);
       });
@@ -99,7 +99,7 @@ export function describeEventStoreConformance(
         const stream = `${uniquePrefix('c')}1`;
         const error = await store
           .appendToStream(stream, events(1), { expectedRevision: 'stream_exists' })
-          .catch((e) => e);
+          .catch((error: unknown) => error);
         expect(error).toBeInstanceOf(WrongExpectedVersionError);
         expect((error as WrongExpectedVersionError).actual).toBe('no_stream');
         await store.appendToStream(stream, events(1));
@@ -115,12 +115,14 @@ export function describeEventStoreConformance(
             nextRevision: 3,
           },
         );
-        const error = await store.appendToStream(stream, events(1), { expectedRevision: 2 }).catch((e) => e);
+        const error = await store
+          .appendToStream(stream, events(1), { expectedRevision: 2 })
+          .catch((error: unknown) => error);
         expect(error).toBeInstanceOf(WrongExpectedVersionError);
         expect((error as WrongExpectedVersionError).actual).toBe(3);
         const missing = await store
           .appendToStream(`${uniquePrefix('c')}2`, events(1), { expectedRevision: 0 })
-          .catch((e) => e);
+          .catch((error: unknown) => error);
         expect((missing as WrongExpectedVersionError).actual).toBe('no_stream');
       });
 

@@ -1,9 +1,4 @@
-import {
-  EventTooLargeError,
-  InvalidEventError,
-  InvalidStreamNameError,
-  StreamNotFoundError,
-} from './event-store.errors.js';
+import { EventTooLargeError, InvalidEventError, InvalidStreamNameError } from './event-store.errors.js';
 import type { EventToAppend, ExpectedRevision } from './event-store.js';
 
 /** EventStoreDB's default is far larger; a chat event over 1 MiB is a bug or an attack. */
@@ -36,8 +31,12 @@ export function assertValidExpectedRevision(stream: string, expected: ExpectedRe
 
 export interface SerializedEvent {
   id: string;
-  /** The event as one JSON object `{id, type, data, metadata}`, ready to ship. */
-  json: string;
+  type: string;
+  /** The event's data and metadata as JSON text, serialized once and shipped as they are. */
+  data: string;
+  metadata: string;
+  /** Bytes of data and metadata together: what the size limit is checked against. */
+  bytes: number;
 }
 
 /**
@@ -49,7 +48,9 @@ export function serializeEvents(
   events: readonly EventToAppend[],
   maxEventBytes: number,
 ): SerializedEvent[] {
-  if (!Array.isArray(events)) throw new InvalidEventError(`stream ${stream}: events must be an array`);
+  // Callers outside TypeScript's reach (a route, a script) may pass anything.
+  const given: unknown = events;
+  if (!Array.isArray(given)) throw new InvalidEventError(`stream ${stream}: events must be an array`);
   const seen = new Set<string>();
   return events.map((event) => {
     if (typeof event.id !== 'string' || !UUID.test(event.id))
@@ -64,18 +65,20 @@ export function serializeEvents(
     const metadata = event.metadata ?? {};
     if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata))
       throw new InvalidEventError(`stream ${stream}: event ${id} metadata must be an object`);
-    let json: string | undefined;
+    let data: string | undefined;
+    let metadataJson: string;
     try {
-      json = JSON.stringify({ id, type: event.type, data: event.data, metadata });
+      data = JSON.stringify(event.data);
+      metadataJson = JSON.stringify(metadata);
     } catch (error) {
       throw new InvalidEventError(`stream ${stream}: event ${id} is not serializable as JSON`, {
         cause: error,
       });
     }
-    if (event.data === undefined) throw new InvalidEventError(`stream ${stream}: event ${id} has no data`);
-    const size = Buffer.byteLength(json, 'utf8');
-    if (size > maxEventBytes) throw new EventTooLargeError(id, size, maxEventBytes);
-    return { id, json };
+    if (data === undefined) throw new InvalidEventError(`stream ${stream}: event ${id} has no data`);
+    const bytes = Buffer.byteLength(data, 'utf8') + Buffer.byteLength(metadataJson, 'utf8');
+    if (bytes > maxEventBytes) throw new EventTooLargeError(id, bytes, maxEventBytes);
+    return { id, type: event.type, data, metadata: metadataJson, bytes };
   });
 }
 
@@ -86,8 +89,4 @@ export function clampMaxCount(maxCount: number | undefined): number {
   if (!Number.isSafeInteger(maxCount) || maxCount < 1)
     throw new RangeError(`maxCount ${maxCount} must be a positive integer`);
   return Math.min(maxCount, MAX_READ_COUNT);
-}
-
-export function assertStreamFound<T>(stream: string, rows: readonly T[], streamExists: boolean): void {
-  if (rows.length === 0 && !streamExists) throw new StreamNotFoundError(stream);
 }

@@ -28,11 +28,9 @@ function executor(db: PgliteQueryable): SqlExecutor {
  */
 export async function createPgliteClient(options: PgliteClientOptions): Promise<SqlClient> {
   const db = await PGlite.create(options.dataDir);
-  const base = executor(db);
   return {
     engine: 'pglite',
-    query: base.query,
-    exec: base.exec,
+    ...executor(db),
     transaction: (work) => db.transaction((tx) => work(executor(tx))),
     async listen(channel, onNotify) {
       const unlisten = await db.listen(channel, (payload) => onNotify(payload));

@@ -1,13 +1,17 @@
+import type { SerializedEvent } from '../validate-append.js';
+
 /**
  * Group commit: appends submitted while a batch is on its way to the database
  * wait and go together in the next one, so N concurrent writers cost about one
- * transaction instead of N. A lone writer is never delayed: with nothing in
- * flight, its append leaves at once.
+ * transaction instead of N. A lone writer is delayed by one event-loop turn at
+ * most: with nothing in flight, its append leaves at once.
  */
 
 export interface PendingAppend {
-  /** One batch item as JSON: `{"s": stream, "x": expected, "e": [events]}`. */
-  json: string;
+  stream: string;
+  /** The expected revision as text: `any`, `no_stream`, `stream_exists` or a number. */
+  expected: string;
+  events: SerializedEvent[];
   bytes: number;
   /** Test hook: keep the transaction open this long after its writes. */
   holdMs: number;
@@ -37,13 +41,14 @@ export class AppendBatcher {
   private readonly maxBatchBytes: number;
   private readonly maxBatchItems: number;
   private idleWaiters: (() => void)[] = [];
+  private pumpScheduled = false;
 
   constructor(
-    /** Sends one batch (a JSON array of items) and answers one result per item, in order. */
-    private readonly sendBatch: (batchJson: string, holdMs: number) => Promise<BatchItemResult[]>,
+    /** Sends one batch and answers one result per append, in order. */
+    private readonly sendBatch: (appends: PendingAppend[], holdMs: number) => Promise<BatchItemResult[]>,
     options: AppendBatcherOptions = {},
   ) {
-    this.maxInFlight = options.maxInFlight ?? 2;
+    this.maxInFlight = options.maxInFlight ?? 3;
     this.maxBatchBytes = options.maxBatchBytes ?? 4 * 1024 * 1024;
     this.maxBatchItems = options.maxBatchItems ?? 500;
   }
@@ -51,7 +56,7 @@ export class AppendBatcher {
   submit(append: PendingAppend): Promise<BatchItemResult> {
     return new Promise((resolve, reject) => {
       this.queue.push({ append, resolve, reject });
-      this.pump();
+      this.schedulePump();
     });
   }
 
@@ -61,13 +66,27 @@ export class AppendBatcher {
     await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
   }
 
+  /**
+   * Sends on the next turn of the event loop rather than at once: when a batch's
+   * answers release many writers together, their next appends all arrive within
+   * the same turn and leave as one batch instead of one alone and the rest later.
+   */
+  private schedulePump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
+  }
+
   private pump(): void {
     while (this.inFlight < this.maxInFlight && this.queue.length > 0) {
       const batch = this.takeBatch();
       this.inFlight += 1;
       void this.send(batch).finally(() => {
         this.inFlight -= 1;
-        this.pump();
+        this.schedulePump();
         if (this.inFlight === 0 && this.queue.length === 0) {
           for (const resolve of this.idleWaiters.splice(0)) resolve();
         }
@@ -88,10 +107,12 @@ export class AppendBatcher {
   }
 
   private async send(batch: Waiter[]): Promise<void> {
-    const json = `[${batch.map((waiter) => waiter.append.json).join(',')}]`;
     const holdMs = Math.max(...batch.map((waiter) => waiter.append.holdMs));
     try {
-      const results = await this.sendBatch(json, holdMs);
+      const results = await this.sendBatch(
+        batch.map((waiter) => waiter.append),
+        holdMs,
+      );
       if (results.length !== batch.length)
         throw new Error(`append batch answered ${results.length} results for ${batch.length} appends`);
       batch.forEach((waiter, index) => waiter.resolve(results[index]!));

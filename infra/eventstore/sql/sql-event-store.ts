@@ -28,7 +28,12 @@ import {
 } from '../validate-append.js';
 import { migrate } from '../../sql/migrate.js';
 import { isConnectionError, type SqlClient } from '../../sql/sql-client.js';
-import { AppendBatcher, type AppendBatcherOptions, type BatchItemResult } from './append-batcher.js';
+import {
+  AppendBatcher,
+  type AppendBatcherOptions,
+  type BatchItemResult,
+  type PendingAppend,
+} from './append-batcher.js';
 import { HeadWatcher } from './head-watcher.js';
 import { EVENTS_CHANNEL, eventStoreMigrations } from './sql-event-store.schema.js';
 import { SqlSubscription } from './sql-subscription.js';
@@ -56,7 +61,8 @@ interface EventRow {
 }
 
 const COLUMNS = 'position, stream_name, revision, event_id, type, data, metadata, created_at';
-const APPEND_SQL = 'select parley_append($1::jsonb, $2::int) as results';
+const APPEND_SQL =
+  'select parley_append($1::text[], $2::text[], $3::int[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::int) as results';
 
 function toRecordedEvent(row: EventRow): RecordedEvent {
   return {
@@ -116,12 +122,11 @@ export class SqlEventStore implements EventStore {
     const expected = options.expectedRevision ?? 'any';
     assertValidExpectedRevision(stream, expected);
     const serialized = serializeEvents(stream, events, this.maxEventBytes);
-    const json = `{"s":${JSON.stringify(stream)},"x":${JSON.stringify(String(expected))},"e":[${serialized
-      .map((event) => event.json)
-      .join(',')}]}`;
     const result = await this.batcher.submit({
-      json,
-      bytes: json.length,
+      stream,
+      expected: String(expected),
+      events: serialized,
+      bytes: serialized.reduce((sum, event) => sum + event.bytes, 0),
       holdMs: this.options.holdInsideTransactionMs?.() ?? 0,
     });
     if ('err' in result) {
@@ -206,7 +211,9 @@ export class SqlEventStore implements EventStore {
   async headPosition(): Promise<bigint> {
     this.assertOpen();
     const rows = await this.translateErrors(() =>
-      this.sql.query<{ position: string | number }>('select position from es_head where id = 1'),
+      this.sql.query<{ position: string | number }>(
+        'select coalesce(max(position), 0) as position from es_events',
+      ),
     );
     return BigInt(rows[0]?.position ?? 0);
   }
@@ -238,14 +245,13 @@ export class SqlEventStore implements EventStore {
       ...filterClauses(filter, values, 'e.'),
     ];
     const rows = await this.sql.query<Partial<EventRow> & { head: string | number }>(
-      `select h.position as head, page.* from es_head h
+      `select h.position as head, page.* from (select coalesce(max(position), 0) as position from es_events) h
          left join lateral (
            select ${COLUMNS.split(', ')
              .map((column) => `e.${column}`)
              .join(', ')}
              from es_events e where ${where.join(' and ')}
-            order by e.position limit $2) page on true
-        where h.id = 1`,
+            order by e.position limit $2) page on true`,
       values,
     );
     const events = rows.filter((row) => row.position !== null && row.position !== undefined) as EventRow[];
@@ -256,8 +262,19 @@ export class SqlEventStore implements EventStore {
     };
   }
 
-  private async sendBatch(batch: string, holdMs: number): Promise<BatchItemResult[]> {
-    const rows = await this.sql.query<{ results: BatchItemResult[] }>(APPEND_SQL, [batch, holdMs]);
+  /** One call of `parley_append` for the whole batch, its events sent as parallel arrays. */
+  private async sendBatch(appends: PendingAppend[], holdMs: number): Promise<BatchItemResult[]> {
+    const events = appends.flatMap((append) => append.events);
+    const rows = await this.sql.query<{ results: BatchItemResult[] }>(APPEND_SQL, [
+      appends.map((append) => append.stream),
+      appends.map((append) => append.expected),
+      appends.map((append) => append.events.length),
+      events.map((event) => event.id),
+      events.map((event) => event.type),
+      events.map((event) => event.data),
+      events.map((event) => event.metadata),
+      holdMs,
+    ]);
     return rows[0]!.results;
   }
 

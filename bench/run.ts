@@ -1,0 +1,14 @@
+import { benchEventStore } from './eventstore.bench.js';
+
+/** `npm run bench -- <workload> [args…]`: prints one JSON line per measured case. */
+const workloads: Record<string, (args: string[]) => Promise<void>> = {
+  eventstore: benchEventStore,
+};
+
+const [name, ...args] = process.argv.slice(2);
+const run = name ? workloads[name] : undefined;
+if (!run) {
+  process.stderr.write(`usage: npm run bench -- <${Object.keys(workloads).join('|')}> [args]\n`);
+  process.exit(2);
+}
+await run(args);
