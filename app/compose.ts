@@ -1,0 +1,125 @@
+import path from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import type { Config } from '../infra/config/config.js';
+import type { EventStore } from '../infra/eventstore/event-store.js';
+import { SqlEventStore } from '../infra/eventstore/sql/sql-event-store.js';
+import { openPostgresEventStore } from '../infra/eventstore/open-event-store.js';
+import type { Logger } from '../infra/logging/logger.js';
+import { createMetrics, type Metrics } from '../infra/metrics/metrics.js';
+import type { SqlClient } from '../infra/sql/sql-client.js';
+import { createPostgresClient } from '../infra/sql/postgres.sql-client.js';
+import { createPgliteClient } from '../infra/sql/pglite.sql-client.js';
+import { buildGateway } from '../gateway/app.js';
+import type { ReadinessCheck } from '../gateway/health/health.route.js';
+
+/** What a feature needs from the composition root to wire itself. */
+export interface Infrastructure {
+  config: Config;
+  logger: Logger;
+  metrics: Metrics;
+  /** Read models, credentials, checkpoints: PostgreSQL or embedded PGlite. */
+  sql: SqlClient;
+  eventStore: EventStore;
+}
+
+/** A feature adds routes and may start background work (a projection) that `stop` ends. */
+export interface Feature {
+  routes?: FastifyPluginAsync;
+  start?(): Promise<void>;
+  stop?(): Promise<void>;
+  readiness?: ReadinessCheck[];
+}
+
+export interface Parley {
+  app: FastifyInstance;
+  infrastructure: Infrastructure;
+  /** Starts background work and listens; resolves to the address served. */
+  listen(): Promise<string>;
+  /** Stops accepting requests, lets in-flight ones finish, then stops features and closes connections. */
+  close(): Promise<void>;
+}
+
+async function openSqlClient(config: Config): Promise<SqlClient> {
+  if (config.DATABASE_URL) {
+    return createPostgresClient({
+      connectionString: config.DATABASE_URL,
+      max: config.DATABASE_POOL_SIZE,
+      applicationName: 'parley',
+    });
+  }
+  const dataDir = path.resolve(config.DATA_DIR, 'pglite');
+  await mkdir(dataDir, { recursive: true });
+  return createPgliteClient({ dataDir });
+}
+
+async function openEventStore(config: Config, sql: SqlClient): Promise<EventStore> {
+  const url = config.EVENTSTORE_URL;
+  if (url?.startsWith('esdb://') || url?.startsWith('esdb+discover://')) {
+    const { openEsdbEventStore } = await import('../infra/eventstore/esdb/esdb.event-store.js');
+    return openEsdbEventStore(url);
+  }
+  if (url && url !== config.DATABASE_URL)
+    return openPostgresEventStore(url, { poolSize: config.DATABASE_POOL_SIZE });
+  // Same database as the read models (embedded, or EVENTSTORE_URL unset): share the client.
+  return SqlEventStore.open(sql);
+}
+
+/**
+ * The composition root: the one place that picks engines from configuration and
+ * hands them to the layers that need them.
+ */
+export async function composeParley(
+  config: Config,
+  logger: Logger,
+  features: readonly ((infrastructure: Infrastructure) => Feature | Promise<Feature>)[] = [],
+): Promise<Parley> {
+  const metrics = createMetrics();
+  const sql = await openSqlClient(config);
+  let eventStore: EventStore;
+  try {
+    eventStore = await openEventStore(config, sql);
+  } catch (error) {
+    await sql.close();
+    throw error;
+  }
+  const infrastructure: Infrastructure = { config, logger, metrics, sql, eventStore };
+  const wired: Feature[] = [];
+  for (const feature of features) wired.push(await feature(infrastructure));
+
+  const readiness: ReadinessCheck[] = [
+    {
+      name: sql.engine === 'pglite' ? 'database (embedded)' : 'database',
+      check: () => sql.query('select 1').then(() => undefined),
+    },
+    {
+      name: `event store (${eventStore.engine})`,
+      check: () => eventStore.headPosition().then(() => undefined),
+    },
+    ...wired.flatMap((feature) => feature.readiness ?? []),
+  ];
+  const app = await buildGateway({
+    logger,
+    metrics,
+    readiness,
+    features: wired.flatMap((feature) => (feature.routes ? [feature.routes] : [])),
+  });
+
+  let closed = false;
+  return {
+    app,
+    infrastructure,
+    async listen() {
+      for (const feature of wired) await feature.start?.();
+      return app.listen({ port: config.PORT, host: config.HOST });
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await app.close();
+      for (const feature of [...wired].reverse()) await feature.stop?.();
+      await eventStore.close();
+      await sql.close();
+    },
+  };
+}

@@ -1,0 +1,4 @@
+import type { Feature, Infrastructure } from './compose.js';
+
+/** Every feature `npm start` runs, in the order they start. */
+export const allFeatures: readonly ((infrastructure: Infrastructure) => Feature | Promise<Feature>)[] = [];

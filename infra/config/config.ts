@@ -1,0 +1,66 @@
+import { z } from 'zod';
+
+const optionalUrl = z
+  .string()
+  .trim()
+  .transform((value) => (value === '' ? undefined : value))
+  .pipe(z.url().optional())
+  .optional();
+
+const seconds = z.coerce.number().int().positive();
+
+/**
+ * Everything Parley reads from the environment, validated once at start. A bad
+ * value stops the process with a message that names the variable.
+ */
+const environmentSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+  HOST: z.string().default('0.0.0.0'),
+  DATA_DIR: z.string().default('./data'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Read models (and, unless EVENTSTORE_URL says otherwise, the event store). Unset: embedded PGlite. */
+  DATABASE_URL: optionalUrl,
+  /** `esdb://…` for EventStoreDB or `postgres://…`; defaults to DATABASE_URL, else embedded. */
+  EVENTSTORE_URL: optionalUrl,
+  REDIS_URL: optionalUrl,
+  ELASTICSEARCH_URL: optionalUrl,
+  S3_ENDPOINT: optionalUrl,
+  SMTP_URL: optionalUrl,
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  /** HMAC secret for access tokens; at least 32 characters. Unset: one is generated and kept in DATA_DIR. */
+  JWT_SECRET: z.string().min(32).optional(),
+  ACCESS_TOKEN_TTL_SECONDS: seconds.default(15 * 60),
+  REFRESH_TOKEN_TTL_SECONDS: seconds.default(30 * 24 * 60 * 60),
+  /** Comma-separated usernames allowed to use /v1/admin/*. */
+  PARLEY_ADMINS: z
+    .string()
+    .default('')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((name) => name.trim().toLowerCase())
+        .filter(Boolean),
+    ),
+  /** Comma-separated browser origins allowed to open the WebSocket; empty allows any. */
+  WS_ALLOWED_ORIGINS: z
+    .string()
+    .default('')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((origin) => origin.trim())
+        .filter(Boolean),
+    ),
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(600),
+});
+
+export type Config = z.infer<typeof environmentSchema>;
+
+export class ConfigError extends Error {}
+
+export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = environmentSchema.safeParse(environment);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+  throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
+}

@@ -1,0 +1,25 @@
+import { pino, type Logger } from 'pino';
+
+export type { Logger };
+
+/**
+ * JSON logs with secrets redacted wherever they appear: tokens in headers, the
+ * WebSocket's `access_token` query parameter, passwords in bodies.
+ */
+export function createLogger(level: string): Logger {
+  return pino({
+    level,
+    redact: {
+      paths: [
+        'req.headers.authorization',
+        'req.headers.cookie',
+        'headers.authorization',
+        '*.password',
+        '*.newPassword',
+        '*.refreshToken',
+        '*.accessToken',
+      ],
+      censor: '[redacted]',
+    },
+  });
+}
