@@ -24,9 +24,10 @@ import {
   type UpcasterTable,
 } from './event-upcasting.js';
 import type { z } from 'zod';
+import { readMarkerMovedSchema, type ReceiptsEvent } from './receipts/receipts.events.js';
 import { userProfileUpdatedSchema, userRegisteredSchema, type UserEvent } from './user/user.events.js';
 
-export type DomainEvent = ConversationEvent | UserEvent;
+export type DomainEvent = ConversationEvent | UserEvent | ReceiptsEvent;
 export type DomainEventType = DomainEvent['type'];
 
 export const eventRegistry = {
@@ -42,6 +43,7 @@ export const eventRegistry = {
   ReactionRemoved: { version: 1, schema: reactionRemovedSchema },
   UserRegistered: { version: 1, schema: userRegisteredSchema },
   UserProfileUpdated: { version: 1, schema: userProfileUpdatedSchema },
+  ReadMarkerMoved: { version: 1, schema: readMarkerMovedSchema },
 } as const satisfies {
   [Type in DomainEventType]: EventDefinition<z.ZodType<Extract<DomainEvent, { type: Type }>['data']>>;
 };

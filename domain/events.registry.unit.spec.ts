@@ -18,6 +18,7 @@ describe('the event registry', () => {
       'MessageSent',
       'ReactionAdded',
       'ReactionRemoved',
+      'ReadMarkerMoved',
       'UserProfileUpdated',
       'UserRegistered',
     ]);
