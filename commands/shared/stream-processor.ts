@@ -1,0 +1,237 @@
+import { WrongExpectedVersionError } from '../../infra/eventstore/event-store.errors.js';
+import type {
+  EventStore,
+  EventToAppend,
+  JsonObject,
+  RecordedEvent,
+} from '../../infra/eventstore/event-store.js';
+import { StreamNotFoundError } from '../../infra/eventstore/event-store.errors.js';
+
+/** Where one command's events landed: what its caller needs to answer and to wait for read models. */
+export interface Commit {
+  /** Global position of the last event of the batch that carried this command (0n when nothing was written). */
+  position: bigint;
+  /** Stream revision of this command's last event, or the stream's revision when it wrote nothing. */
+  revision: number;
+}
+
+/** A decision against the current state: the events to append and how to answer once they are stored. */
+export interface Decision<Event, Result> {
+  events: Event[];
+  answer(commit: Commit): Result;
+}
+
+export interface StreamProcessorOptions<State, Event> {
+  eventStore: EventStore;
+  initialState(): State;
+  /** Folds a stored event into the state; may mutate and return the same object. */
+  evolve(state: State, event: Event): State;
+  /** Turns a stored event into the domain's current shape (upcasting). */
+  decode(recorded: RecordedEvent): Event;
+  /** Turns a decided event into what the store appends (id, metadata). */
+  encode(event: Event, metadata: JsonObject): EventToAppend;
+  /** Streams whose state stays cached (least recently used go first). Defaults to 10,000. */
+  cacheSize?: number;
+  /** Conflicts retried before giving up. Defaults to 10. */
+  maxConflictRetries?: number;
+}
+
+interface Pending<State, Event> {
+  decide(state: State): Decision<Event, unknown>;
+  metadata: JsonObject;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+  conflicts: number;
+}
+
+interface StreamEntry<State, Event> {
+  state: State | undefined;
+  /** Revision of the last event folded into `state`; -1 for a stream with no events. */
+  revision: number;
+  queue: Pending<State, Event>[];
+  running: boolean;
+}
+
+const READ_PAGE = 1_000;
+const MAX_COMMANDS_PER_APPEND = 500;
+
+/**
+ * Runs the commands of each stream one batch at a time, and every command that
+ * arrives while a batch is being appended joins the next one: they are decided in
+ * order against the evolving state and appended together (group commit per
+ * stream). A hot conversation costs one append per batch, not one per message.
+ *
+ * The decision state stays cached, so a command costs the same in a stream of
+ * 100 events and of a million; after a conflict (another node appended) the
+ * state is rebuilt and the batch decided again. Domain states evolve in place,
+ * so a batch whose append failed leaves a state that must be dropped: it is.
+ */
+export class StreamProcessor<State, Event> {
+  private readonly streams = new Map<string, StreamEntry<State, Event>>();
+  private readonly cacheSize: number;
+  private readonly maxConflictRetries: number;
+
+  constructor(private readonly options: StreamProcessorOptions<State, Event>) {
+    this.cacheSize = options.cacheSize ?? 10_000;
+    this.maxConflictRetries = options.maxConflictRetries ?? 10;
+  }
+
+  /** Decides and appends one command; resolves with its answer once its events are stored. */
+  execute<Result>(
+    stream: string,
+    decide: (state: State) => Decision<Event, Result>,
+    metadata: JsonObject = {},
+  ): Promise<Result> {
+    return new Promise<Result>((resolve, reject) => {
+      const entry = this.entry(stream);
+      entry.queue.push({
+        decide,
+        metadata,
+        resolve: resolve as (value: unknown) => void,
+        reject,
+        conflicts: 0,
+      });
+      if (!entry.running) void this.run(stream, entry);
+    });
+  }
+
+  /** Reads the committed state between batches (never a batch's uncommitted draft). */
+  read<Result>(stream: string, look: (state: State, revision: number) => Result): Promise<Result> {
+    return this.execute(stream, (state) => ({
+      events: [],
+      answer: (commit) => look(state, commit.revision),
+    }));
+  }
+
+  private entry(stream: string): StreamEntry<State, Event> {
+    let entry = this.streams.get(stream);
+    if (entry) {
+      // Map order is insertion order: re-inserting marks it most recently used.
+      this.streams.delete(stream);
+    } else {
+      entry = { state: undefined, revision: -1, queue: [], running: false };
+    }
+    this.streams.set(stream, entry);
+    this.evictIdle();
+    return entry;
+  }
+
+  private evictIdle(): void {
+    if (this.streams.size <= this.cacheSize) return;
+    for (const [stream, entry] of this.streams) {
+      if (this.streams.size <= this.cacheSize) return;
+      if (!entry.running && entry.queue.length === 0) this.streams.delete(stream);
+    }
+  }
+
+  private async run(stream: string, entry: StreamEntry<State, Event>): Promise<void> {
+    entry.running = true;
+    try {
+      while (entry.queue.length > 0) {
+        const batch = entry.queue.splice(0, MAX_COMMANDS_PER_APPEND);
+        await this.runBatch(stream, entry, batch);
+      }
+    } finally {
+      entry.running = false;
+    }
+  }
+
+  private async runBatch(stream: string, entry: StreamEntry<State, Event>, batch: Pending<State, Event>[]) {
+    let state: State;
+    try {
+      state = entry.state ?? (await this.load(stream, entry));
+    } catch (error) {
+      for (const pending of batch) pending.reject(error);
+      return;
+    }
+    const decided: {
+      pending: Pending<State, Event>;
+      decision: Decision<Event, unknown>;
+      lastIndex: number;
+    }[] = [];
+    const toAppend: EventToAppend[] = [];
+    for (const pending of batch) {
+      let decision: Decision<Event, unknown>;
+      try {
+        decision = pending.decide(state);
+      } catch (error) {
+        pending.reject(error); // a rejected command changed nothing: decide never mutates
+        continue;
+      }
+      for (const event of decision.events) {
+        state = this.options.evolve(state, event);
+        toAppend.push(this.options.encode(event, pending.metadata));
+      }
+      decided.push({ pending, decision, lastIndex: toAppend.length - 1 });
+    }
+    if (toAppend.length === 0) {
+      for (const { pending, decision } of decided) {
+        settle(pending, () => decision.answer({ position: 0n, revision: entry.revision }));
+      }
+      return;
+    }
+
+    const base = entry.revision;
+    try {
+      const result = await this.options.eventStore.appendToStream(stream, toAppend, {
+        expectedRevision: base < 0 ? 'no_stream' : base,
+      });
+      entry.state = state;
+      entry.revision = result.nextRevision;
+      for (const { pending, decision, lastIndex } of decided) {
+        settle(pending, () => decision.answer({ position: result.position, revision: base + 1 + lastIndex }));
+      }
+    } catch (error) {
+      // The draft state holds events that were not stored: drop it and rebuild from the log.
+      entry.state = undefined;
+      entry.revision = -1;
+      if (error instanceof WrongExpectedVersionError) {
+        const retry = decided
+          .map(({ pending }) => pending)
+          .filter((pending) => ++pending.conflicts <= this.maxConflictRetries);
+        for (const { pending } of decided) {
+          if (pending.conflicts > this.maxConflictRetries) pending.reject(error);
+        }
+        entry.queue.unshift(...retry);
+        return;
+      }
+      for (const { pending } of decided) pending.reject(error);
+    }
+  }
+
+  private async load(stream: string, entry: StreamEntry<State, Event>): Promise<State> {
+    let state = this.options.initialState();
+    let revision = -1;
+    for (;;) {
+      let page: RecordedEvent[];
+      try {
+        page = await this.options.eventStore.readStream(stream, {
+          fromRevision: revision + 1,
+          maxCount: READ_PAGE,
+        });
+      } catch (error) {
+        if (error instanceof StreamNotFoundError) break;
+        throw error;
+      }
+      for (const recorded of page) {
+        state = this.options.evolve(state, this.options.decode(recorded));
+        revision = recorded.revision;
+      }
+      if (page.length < READ_PAGE) break;
+    }
+    entry.state = state;
+    entry.revision = revision;
+    return state;
+  }
+}
+
+function settle(
+  pending: { resolve(value: unknown): void; reject(error: unknown): void },
+  answer: () => unknown,
+) {
+  try {
+    pending.resolve(answer());
+  } catch (error) {
+    pending.reject(error);
+  }
+}
