@@ -60,8 +60,8 @@ export class ConversationCommands {
     const encode = encodeEvent(deps.newId);
     this.conversations = new StreamProcessor<ConversationState, ConversationEvent>({
       eventStore: deps.eventStore,
-      initialState: conversationDecider.initialState,
-      evolve: conversationDecider.evolve,
+      initialState: () => conversationDecider.initialState(),
+      evolve: (state, event) => conversationDecider.evolve(state, event),
       decode: decodeRecorded<ConversationEvent>,
       encode,
     });

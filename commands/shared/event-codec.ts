@@ -24,7 +24,7 @@ export function encodeEvent(newId: () => string) {
   return (event: DomainEvent, metadata: JsonObject): EventToAppend => ({
     id: newId(),
     type: event.type,
-    data: event.data as unknown as JsonValue,
+    data: event.data,
     metadata: { ...metadata, schemaVersion: eventRegistry[event.type].version },
   });
 }

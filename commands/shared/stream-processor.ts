@@ -87,7 +87,7 @@ export class StreamProcessor<State, Event> {
       entry.queue.push({
         decide,
         metadata,
-        resolve: resolve as (value: unknown) => void,
+        resolve: resolve,
         reject,
         conflicts: 0,
       });
