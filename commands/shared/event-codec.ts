@@ -1,10 +1,5 @@
 import { decodeEvent, eventRegistry, type DomainEvent } from '../../domain/events.registry.js';
-import type {
-  EventToAppend,
-  JsonObject,
-  JsonValue,
-  RecordedEvent,
-} from '../../infra/eventstore/event-store.js';
+import type { EventToAppend, JsonObject, RecordedEvent } from '../../infra/eventstore/event-store.js';
 
 /** Who asked, and why: stored with every event so a replay can tell who did what. */
 export interface CommandMetadata {
