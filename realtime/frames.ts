@@ -1,0 +1,87 @@
+import { decodeRecorded } from '../commands/shared/event-codec.js';
+import type { ConversationEvent } from '../domain/conversation/conversation.events.js';
+import type { RecordedEvent } from '../infra/eventstore/event-store.js';
+
+/** A server → client frame as PROTOCOL.md defines it. */
+export interface ServerFrame {
+  type: string;
+  data: Record<string, unknown>;
+}
+
+/** What a frame may need beyond the event itself: current views from the read models. */
+export interface FrameLookups {
+  message(messageId: string): Promise<Record<string, unknown> | null>;
+  conversation(): Promise<Record<string, unknown> | null>;
+}
+
+/**
+ * One frame per conversation event, carrying `conversationId` and the event's
+ * `rev`. A new message is built from its event alone; an edit or a reaction
+ * carries the message as the read model has it now (PROTOCOL.md's
+ * `message.update` holds a whole Message), and so does a conversation change.
+ */
+export async function frameOf(
+  conversationId: string,
+  recorded: RecordedEvent,
+  lookups: FrameLookups,
+): Promise<ServerFrame> {
+  const rev = recorded.revision;
+  const event = decodeRecorded<ConversationEvent>(recorded);
+  const base = { conversationId, rev };
+  switch (event.type) {
+    case 'MessageSent': {
+      const data = event.data;
+      return {
+        type: 'message.create',
+        data: {
+          ...base,
+          message: {
+            id: data.messageId,
+            conversationId,
+            seq: data.seq,
+            senderId: data.senderId,
+            clientMsgId: data.clientMsgId,
+            body: data.body,
+            attachments: [],
+            replyTo: data.replyTo,
+            reactions: {},
+            createdAt: data.sentAt,
+            editedAt: null,
+            deleted: false,
+          },
+        },
+      };
+    }
+    case 'MessageEdited':
+    case 'ReactionAdded':
+    case 'ReactionRemoved':
+      return {
+        type: 'message.update',
+        data: { ...base, message: await lookups.message(event.data.messageId) },
+      };
+    case 'MessageDeleted':
+      return {
+        type: 'message.delete',
+        data: { ...base, messageId: event.data.messageId, seq: event.data.seq },
+      };
+    case 'ConversationCreated':
+      return { type: 'conversation.create', data: { ...base, conversation: await lookups.conversation() } };
+    case 'ConversationRenamed':
+    case 'MemberRoleChanged':
+      return { type: 'conversation.update', data: { ...base, conversation: await lookups.conversation() } };
+    case 'MembersAdded': {
+      // One event, one frame: `userId`/`role` name the first member, `members` lists them all.
+      const [first] = event.data.members;
+      return {
+        type: 'member.join',
+        data: { ...base, userId: first?.userId, role: first?.role, members: event.data.members },
+      };
+    }
+    case 'MemberRemoved':
+      return { type: 'member.leave', data: { ...base, userId: event.data.userId } };
+    default: {
+      const unhandled: never = event;
+      return unhandled;
+    }
+  }
+}
