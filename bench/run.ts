@@ -1,8 +1,10 @@
 import { benchEventStore } from './eventstore.bench.js';
+import { benchSend } from './send.bench.js';
 
 /** `npm run bench -- <workload> [args…]`: prints one JSON line per measured case. */
 const workloads: Record<string, (args: string[]) => Promise<void>> = {
   eventstore: benchEventStore,
+  send: benchSend,
 };
 
 const [name, ...args] = process.argv.slice(2);
