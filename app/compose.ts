@@ -11,6 +11,9 @@ import type { SqlClient } from '../infra/sql/sql-client.js';
 import { createPostgresClient } from '../infra/sql/postgres.sql-client.js';
 import { createPgliteClient } from '../infra/sql/pglite.sql-client.js';
 import { buildGateway } from '../gateway/app.js';
+import type { RateLimits } from '../gateway/rate-limit/rate-limit.js';
+import { createMemoryRateLimiter } from '../infra/ratelimit/memory.rate-limiter.js';
+import { createRedisRateLimiter } from '../infra/ratelimit/redis.rate-limiter.js';
 import type { ReadinessCheck } from '../gateway/health/health.route.js';
 
 /** What a feature needs from the composition root to wire itself. */
@@ -21,6 +24,7 @@ export interface Infrastructure {
   /** Read models, credentials, checkpoints: PostgreSQL or embedded PGlite. */
   sql: SqlClient;
   eventStore: EventStore;
+  rateLimits: RateLimits;
 }
 
 /** A feature adds routes and may start background work (a projection) that `stop` ends. */
@@ -75,6 +79,14 @@ export async function composeParley(
   features: readonly ((infrastructure: Infrastructure) => Feature | Promise<Feature>)[] = [],
 ): Promise<Parley> {
   const metrics = createMetrics();
+  const rateLimiter = config.REDIS_URL
+    ? await createRedisRateLimiter(config.REDIS_URL, logger)
+    : createMemoryRateLimiter();
+  const rateLimits: RateLimits = {
+    limiter: rateLimiter,
+    perIpPerMinute: config.RATE_LIMIT_PER_IP_PER_MINUTE,
+    perUserPerMinute: config.RATE_LIMIT_PER_MINUTE,
+  };
   const sql = await openSqlClient(config);
   let eventStore: EventStore;
   try {
@@ -83,7 +95,7 @@ export async function composeParley(
     await sql.close();
     throw error;
   }
-  const infrastructure: Infrastructure = { config, logger, metrics, sql, eventStore };
+  const infrastructure: Infrastructure = { config, logger, metrics, sql, eventStore, rateLimits };
   const wired: Feature[] = [];
   for (const feature of features) wired.push(await feature(infrastructure));
 
@@ -102,6 +114,7 @@ export async function composeParley(
     logger,
     metrics,
     readiness,
+    rateLimits,
     features: wired.flatMap((feature) => (feature.routes ? [feature.routes] : [])),
   });
 
@@ -120,6 +133,7 @@ export async function composeParley(
       for (const feature of [...wired].reverse()) await feature.stop?.();
       await eventStore.close();
       await sql.close();
+      await rateLimiter.close();
     },
   };
 }

@@ -17,11 +17,13 @@ import type { Logger } from '../infra/logging/logger.js';
 import type { Metrics } from '../infra/metrics/metrics.js';
 import { mapError } from './error-mapping.js';
 import { healthRoutes, type ReadinessCheck } from './health/health.route.js';
+import { limitByIp, type RateLimits } from './rate-limit/rate-limit.js';
 
 export interface GatewayOptions {
   logger: Logger;
   metrics: Metrics;
   readiness: readonly ReadinessCheck[];
+  rateLimits: RateLimits;
   /** Feature plugins (auth, users, conversations…), registered after the common ones. */
   features: readonly FastifyPluginAsync[];
 }
@@ -57,6 +59,7 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  app.addHook('onRequest', limitByIp(options.rateLimits));
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     const seconds = reply.elapsedTime / 1000;

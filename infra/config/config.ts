@@ -52,6 +52,8 @@ const environmentSchema = z.object({
         .filter(Boolean),
     ),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(600),
+  /** Per source address; higher than per user because many users can share one address (NAT). */
+  RATE_LIMIT_PER_IP_PER_MINUTE: z.coerce.number().int().positive().default(3000),
 });
 
 export type Config = z.infer<typeof environmentSchema>;

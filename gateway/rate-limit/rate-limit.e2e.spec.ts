@@ -1,0 +1,36 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../../test/support/server.js';
+
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+describe.each([
+  ['embedded, counters in process', 'embedded', {}],
+  ['server mode, counters in Redis', 'postgres', { REDIS_URL }],
+] as const)('per-address rate limit (%s)', (_label, mode, environment) => {
+  let server: TestServer;
+
+  beforeAll(async () => {
+    // Counters outlive a run by up to a minute: start this one from zero.
+    const redis = new Redis(REDIS_URL);
+    const stale = await redis.keys('parley:rl:ip:*');
+    if (stale.length > 0) await redis.del(...stale);
+    redis.disconnect();
+    server = await startTestServer(mode, { ...environment, RATE_LIMIT_PER_IP_PER_MINUTE: '3' });
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('answers rate_limited with Retry-After past the limit, and never limits /health', async () => {
+    const statuses = [];
+    for (let index = 0; index < 4; index++)
+      statuses.push((await fetch(`${server.baseUrl}/v1/nothing`)).status);
+    expect(statuses).toEqual([404, 404, 404, 429]);
+    const limited = await fetch(`${server.baseUrl}/v1/nothing`);
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(await limited.json()).toMatchObject({ error: { code: 'rate_limited' } });
+    expect((await fetch(`${server.baseUrl}/health`)).status).toBe(200);
+  });
+});
