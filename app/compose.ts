@@ -15,6 +15,7 @@ import type { RateLimits } from '../gateway/rate-limit/rate-limit.js';
 import { createMemoryRateLimiter } from '../infra/ratelimit/memory.rate-limiter.js';
 import { createRedisRateLimiter } from '../infra/ratelimit/redis.rate-limiter.js';
 import type { ReadinessCheck } from '../gateway/health/health.route.js';
+import { ProjectionHub } from './projection-hub.js';
 
 /** What a feature needs from the composition root to wire itself. */
 export interface Infrastructure {
@@ -25,6 +26,8 @@ export interface Infrastructure {
   sql: SqlClient;
   eventStore: EventStore;
   rateLimits: RateLimits;
+  /** Where features register their projections; commands wait on it to read their own writes. */
+  projections: ProjectionHub;
 }
 
 /** A feature adds routes and may start background work (a projection) that `stop` ends. */
@@ -95,7 +98,16 @@ export async function composeParley(
     await sql.close();
     throw error;
   }
-  const infrastructure: Infrastructure = { config, logger, metrics, sql, eventStore, rateLimits };
+  const projections = new ProjectionHub({ sql, eventStore, metrics, logger });
+  const infrastructure: Infrastructure = {
+    config,
+    logger,
+    metrics,
+    sql,
+    eventStore,
+    rateLimits,
+    projections,
+  };
   const wired: Feature[] = [];
   for (const feature of features) wired.push(await feature(infrastructure));
 
@@ -123,6 +135,7 @@ export async function composeParley(
     app,
     infrastructure,
     async listen() {
+      await projections.start();
       for (const feature of wired) await feature.start?.();
       return app.listen({ port: config.PORT, host: config.HOST });
     },
@@ -131,6 +144,7 @@ export async function composeParley(
       closed = true;
       await app.close();
       for (const feature of [...wired].reverse()) await feature.stop?.();
+      await projections.stop();
       await eventStore.close();
       await sql.close();
       await rateLimiter.close();
