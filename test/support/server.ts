@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { composeParley, type Parley } from '../../app/compose.js';
+import { composeParley, type Feature, type Infrastructure, type Parley } from '../../app/compose.js';
 import { allFeatures } from '../../app/features.js';
 import { loadConfig } from '../../infra/config/config.js';
 import { createLogger } from '../../infra/logging/logger.js';
@@ -17,11 +17,13 @@ export interface TestServer {
 
 /**
  * Starts a real Parley on a free port: embedded (PGlite in a temporary folder) or
- * server mode (a fresh PostgreSQL database). `environment` overrides settings.
+ * server mode (a fresh PostgreSQL database). `environment` overrides settings;
+ * `features` replaces `npm start`'s list (to give features the options a test needs).
  */
 export async function startTestServer(
   mode: TestMode,
   environment: Record<string, string> = {},
+  features: readonly ((infrastructure: Infrastructure) => Feature | Promise<Feature>)[] = allFeatures,
 ): Promise<TestServer> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'parley-test-'));
   const database = mode === 'postgres' ? await createTestDatabase('server') : undefined;
@@ -33,7 +35,7 @@ export async function startTestServer(
     ...(database ? { DATABASE_URL: database.url } : {}),
     ...environment,
   });
-  const parley = await composeParley(config, createLogger(config.LOG_LEVEL), allFeatures);
+  const parley = await composeParley(config, createLogger(config.LOG_LEVEL), features);
   const baseUrl = await parley.listen();
   return {
     baseUrl,

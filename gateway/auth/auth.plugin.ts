@@ -1,0 +1,55 @@
+import fastifyJwt from '@fastify/jwt';
+import type { FastifyPluginAsync } from 'fastify';
+import { ACCESS_TOKEN_ALGORITHM, ACCESS_TOKEN_AUDIENCE } from './access-token.js';
+import { authenticate } from './authenticate.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** See `authenticate` in gateway/auth/authenticate.ts. */
+    authenticate: typeof authenticate;
+  }
+}
+
+export interface AuthPluginOptions {
+  /** HMAC key: JWT_SECRET, or the generated one kept in the database. */
+  secret: string | Buffer;
+  accessTokenTtlSeconds: number;
+}
+
+/**
+ * Lets a plugin's decorators and hooks land in the scope that registers it instead
+ * of a child scope: what `fastify-plugin` does, spelled out because that package is
+ * not one of ours to depend on.
+ */
+export function withoutEncapsulation<Plugin extends FastifyPluginAsync<never>>(
+  plugin: Plugin,
+  name: string,
+): Plugin {
+  return Object.assign(plugin, {
+    [Symbol.for('skip-override')]: true,
+    [Symbol.for('fastify.display-name')]: name,
+  });
+}
+
+/**
+ * Registers @fastify/jwt with HS256 pinned both ways and decorates `authenticate`.
+ * Not encapsulated: registered by the accounts feature at the root, so `app.jwt`
+ * and `app.authenticate` exist in every other feature's scope.
+ */
+export const authPlugin = (options: AuthPluginOptions): FastifyPluginAsync =>
+  withoutEncapsulation(async (app) => {
+    await app.register(fastifyJwt, {
+      secret: options.secret,
+      sign: {
+        algorithm: ACCESS_TOKEN_ALGORITHM,
+        expiresIn: options.accessTokenTtlSeconds,
+        aud: ACCESS_TOKEN_AUDIENCE,
+      },
+      verify: {
+        algorithms: [ACCESS_TOKEN_ALGORITHM],
+        allowedAud: ACCESS_TOKEN_AUDIENCE,
+        requiredClaims: ['sub', 'exp', 'aud'],
+      },
+    });
+    app.decorate('authenticate', authenticate);
+  }, 'parley-auth');

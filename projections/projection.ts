@@ -1,0 +1,24 @@
+import type { RecordedEvent } from '../infra/eventstore/event-store.js';
+import type { Migration } from '../infra/sql/migrate.js';
+import type { SqlExecutor } from '../infra/sql/sql-client.js';
+
+/**
+ * A projection turns events into read-model rows. The runner calls `apply` inside
+ * a transaction that also stores the projection's checkpoint, so each event's
+ * effect is committed exactly once (a crash rolls back both).
+ */
+export interface Projection {
+  /** Stable name: the key of its checkpoint and of its parked events. */
+  readonly name: string;
+  /** Bumped when its tables or logic change in a way that needs a rebuild. */
+  readonly version: number;
+  /** The event types it handles; others only move its checkpoint. */
+  readonly eventTypes: readonly string[];
+  /** Its tables, created at start (idempotent, safe with several instances). */
+  readonly migrations: readonly Migration[];
+  /**
+   * Applies one event. Events arrive in global position order; the event's data
+   * is as stored (use the domain registry's `decodeEvent` to get the current shape).
+   */
+  apply(tx: SqlExecutor, event: RecordedEvent): Promise<void>;
+}

@@ -1,0 +1,37 @@
+import type { DomainEvent } from '../domain/events.registry.js';
+import { decodeEvent } from '../domain/events.registry.js';
+import type { RecordedEvent } from '../infra/eventstore/event-store.js';
+
+const CONVERSATION_STREAM_PREFIX = 'conversation-';
+
+/**
+ * A stored event as the current domain event. Writers put the schema version in
+ * the metadata as `schemaVersion`; an event without one predates versioning and
+ * is read as version 1 (its data is still checked against the schema). Throws on
+ * data that does not decode, which parks the event.
+ */
+export function decodeRecorded(event: RecordedEvent): DomainEvent {
+  const version = event.metadata.schemaVersion;
+  return decodeEvent(event.type, typeof version === 'number' ? version : 1, event.data);
+}
+
+/** The conversation an event of a `conversation-<uuid>` stream belongs to. */
+export function conversationIdOf(event: RecordedEvent): string {
+  if (!event.stream.startsWith(CONVERSATION_STREAM_PREFIX))
+    throw new Error(`${event.type} found in stream ${event.stream}, not in a conversation stream`);
+  return event.stream.slice(CONVERSATION_STREAM_PREFIX.length);
+}
+
+/** Every event type of a conversation stream. */
+export const conversationEventTypes = [
+  'ConversationCreated',
+  'MembersAdded',
+  'MemberRemoved',
+  'MemberRoleChanged',
+  'ConversationRenamed',
+  'MessageSent',
+  'MessageEdited',
+  'MessageDeleted',
+  'ReactionAdded',
+  'ReactionRemoved',
+] as const satisfies readonly DomainEvent['type'][];

@@ -1,0 +1,256 @@
+import type { RecordedEvent } from '../../infra/eventstore/event-store.js';
+import type { Logger } from '../../infra/logging/logger.js';
+import type { SqlClient, SqlExecutor } from '../../infra/sql/sql-client.js';
+import type { Projection } from '../projection.js';
+import { backoffDelay, sleep } from './backoff.js';
+import { advanceCheckpoints, lockCheckpoints } from './checkpoints.js';
+import { parkEvent } from './parked-events.js';
+import { isTransientFailure, ProjectionApplyError } from './transient-failure.js';
+
+/** Waits between tries while the database is unreachable: retried forever, so keep the cap short. */
+const UNAVAILABLE_MAX_DELAY_MS = 5_000;
+/** Waits between tries of an event a projection failed on. */
+const FAILING_MAX_DELAY_MS = 30_000;
+
+export interface RetryPolicy {
+  /** Tries of one event in one projection before it is parked (1 to 10). */
+  attempts: number;
+  baseDelayMs: number;
+}
+
+export interface BatchApplierContext {
+  sql: SqlClient;
+  projections: readonly Projection[];
+  retry: RetryPolicy;
+  logger: Logger | undefined;
+  /** Runs `work` alone among the runner's transactions (batches and replays of parked events). */
+  exclusive<T>(work: () => Promise<T>): Promise<T>;
+  /** After a commit: these projections' checkpoints are now at `position` (or beyond). */
+  committed(names: readonly string[], position: bigint): void;
+  /** After a commit that parked an event for `projection`. */
+  parked(projection: string): void;
+}
+
+/**
+ * The runner's write path and failure policy.
+ *
+ * A batch is one transaction: every projection that handles an event and has not
+ * passed it yet applies it, then every checkpoint moves to the batch's last
+ * position. When that fails for a reason other than a lost connection, the batch
+ * is re-run one event per transaction, each projection under a savepoint so that
+ * one projection's failure does not undo the others'. A failing (projection,
+ * event) pair is retried with backoff, then parked, and its checkpoint moves on.
+ */
+export class BatchApplier {
+  private readonly handled: Map<Projection, ReadonlySet<string>>;
+  private readonly names: string[];
+
+  constructor(private readonly context: BatchApplierContext) {
+    this.handled = new Map(
+      context.projections.map((projection) => [projection, new Set(projection.eventTypes)]),
+    );
+    this.names = context.projections.map((projection) => projection.name);
+  }
+
+  /**
+   * Applies `events` (in position order). Resolves true once all of them are
+   * committed, false when `signal` aborted first: what was not committed is
+   * delivered again from the checkpoints after a restart.
+   */
+  async apply(events: readonly RecordedEvent[], signal: AbortSignal): Promise<boolean> {
+    const last = events[events.length - 1];
+    if (!last) return true;
+    let unavailable = 0;
+    for (;;) {
+      try {
+        await this.context.exclusive(() =>
+          this.context.sql.transaction((tx) => this.applyBatch(tx, events, last.position)),
+        );
+        this.context.committed(this.names, last.position);
+        return true;
+      } catch (error) {
+        if (isTransientFailure(error)) {
+          unavailable += 1;
+          this.context.logger?.warn(
+            { err: error, attempt: unavailable },
+            'projection batch: database unavailable',
+          );
+          if (!(await this.pause(unavailable, UNAVAILABLE_MAX_DELAY_MS, signal))) return false;
+          continue;
+        }
+        this.context.logger?.warn(
+          { err: error, events: events.length },
+          'projection batch failed; applying its events one at a time',
+        );
+        return this.applyOneByOne(events, error instanceof ProjectionApplyError ? error : undefined, signal);
+      }
+    }
+  }
+
+  private async applyBatch(tx: SqlExecutor, events: readonly RecordedEvent[], last: bigint): Promise<void> {
+    const checkpoints = await lockCheckpoints(tx, this.names);
+    for (const event of events) {
+      for (const projection of this.context.projections) {
+        if (!this.needs(projection, event, checkpoints)) continue;
+        try {
+          await projection.apply(tx, event);
+        } catch (error) {
+          throw new ProjectionApplyError(projection.name, event.position, error);
+        }
+      }
+    }
+    await advanceCheckpoints(tx, this.names, last);
+  }
+
+  private async applyOneByOne(
+    events: readonly RecordedEvent[],
+    blamed: ProjectionApplyError | undefined,
+    signal: AbortSignal,
+  ): Promise<boolean> {
+    for (const event of events) {
+      if (signal.aborted) return false;
+      // The failed batch already was the first try of the pair it blamed.
+      const attempts = new Map<string, number>();
+      if (blamed?.position === event.position) attempts.set(blamed.projection, 1);
+      if (!(await this.applyOne(event, attempts, signal))) return false;
+    }
+    return true;
+  }
+
+  /** One event until every projection has applied or parked it. */
+  private async applyOne(
+    event: RecordedEvent,
+    attempts: Map<string, number>,
+    signal: AbortSignal,
+  ): Promise<boolean> {
+    let unavailable = 0;
+    for (;;) {
+      const applied: string[] = [];
+      let failed: Map<string, unknown>;
+      try {
+        const outcome = await this.context.exclusive(() =>
+          this.context.sql.transaction((tx) => this.applyIsolated(tx, event, applied)),
+        );
+        this.context.committed(outcome.advanced, event.position);
+        failed = outcome.failed;
+      } catch (error) {
+        // Nothing committed. Unless the database is away, something failed after the
+        // projections ran (a deferred constraint at commit): blame those that ran.
+        if (isTransientFailure(error) || applied.length === 0) {
+          unavailable += 1;
+          this.context.logger?.warn(
+            { err: error, position: String(event.position) },
+            'projection event: retrying',
+          );
+          if (!(await this.pause(unavailable, UNAVAILABLE_MAX_DELAY_MS, signal))) return false;
+          continue;
+        }
+        failed = new Map(applied.map((name) => [name, error]));
+      }
+      if (failed.size === 0) return true;
+
+      const exhausted: { name: string; error: unknown; attempts: number }[] = [];
+      let mostAttempts = 0;
+      for (const [name, error] of failed) {
+        const count = (attempts.get(name) ?? 0) + 1;
+        attempts.set(name, count);
+        if (count >= this.context.retry.attempts) exhausted.push({ name, error, attempts: count });
+        else mostAttempts = Math.max(mostAttempts, count);
+        this.context.logger?.warn(
+          {
+            err: error,
+            projection: name,
+            position: String(event.position),
+            type: event.type,
+            attempt: count,
+          },
+          'projection failed on an event',
+        );
+      }
+      if (exhausted.length > 0 && !(await this.park(event, exhausted, signal))) return false;
+      if (exhausted.length === failed.size) return true;
+      if (!(await this.pause(mostAttempts, FAILING_MAX_DELAY_MS, signal))) return false;
+    }
+  }
+
+  private async applyIsolated(
+    tx: SqlExecutor,
+    event: RecordedEvent,
+    applied: string[],
+  ): Promise<{ failed: Map<string, unknown>; advanced: string[] }> {
+    const checkpoints = await lockCheckpoints(tx, this.names);
+    const failed = new Map<string, unknown>();
+    for (const projection of this.context.projections) {
+      if (!this.needs(projection, event, checkpoints)) continue;
+      await tx.query('savepoint parley_projection');
+      try {
+        await projection.apply(tx, event);
+        await tx.query('release savepoint parley_projection');
+        applied.push(projection.name);
+      } catch (error) {
+        if (isTransientFailure(error)) throw error;
+        await tx.query('rollback to savepoint parley_projection');
+        failed.set(projection.name, error);
+      }
+    }
+    const advanced = this.names.filter((name) => !failed.has(name));
+    await advanceCheckpoints(tx, advanced, event.position);
+    return { failed, advanced };
+  }
+
+  /** Records the event as parked for each exhausted projection and moves their checkpoints past it. */
+  private async park(
+    event: RecordedEvent,
+    exhausted: readonly { name: string; error: unknown; attempts: number }[],
+    signal: AbortSignal,
+  ): Promise<boolean> {
+    const names = exhausted.map((entry) => entry.name);
+    let failures = 0;
+    for (;;) {
+      try {
+        await this.context.exclusive(() =>
+          this.context.sql.transaction(async (tx) => {
+            for (const entry of exhausted)
+              await parkEvent(tx, entry.name, event, entry.error, entry.attempts);
+            await advanceCheckpoints(tx, names, event.position);
+          }),
+        );
+      } catch (error) {
+        failures += 1;
+        this.context.logger?.error({ err: error, projections: names }, 'parking an event failed; retrying');
+        if (!(await this.pause(failures, UNAVAILABLE_MAX_DELAY_MS, signal))) return false;
+        continue;
+      }
+      this.context.committed(names, event.position);
+      for (const entry of exhausted) {
+        this.context.parked(entry.name);
+        this.context.logger?.error(
+          {
+            err: entry.error,
+            projection: entry.name,
+            position: String(event.position),
+            stream: event.stream,
+            revision: event.revision,
+            type: event.type,
+            attempts: entry.attempts,
+          },
+          'event parked',
+        );
+      }
+      return true;
+    }
+  }
+
+  private needs(projection: Projection, event: RecordedEvent, checkpoints: Map<string, bigint>): boolean {
+    return (
+      this.handled.get(projection)!.has(event.type) &&
+      (checkpoints.get(projection.name) ?? 0n) < event.position
+    );
+  }
+
+  /** Backs off before retry `attempt`; false when the runner is stopping instead. */
+  private async pause(attempt: number, maxMs: number, signal: AbortSignal): Promise<boolean> {
+    await sleep(backoffDelay(attempt, this.context.retry.baseDelayMs, maxMs), signal);
+    return !signal.aborted;
+  }
+}

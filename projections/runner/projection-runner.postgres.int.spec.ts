@@ -1,0 +1,3 @@
+import { describeProjectionRunner } from './projection-runner.suite.js';
+
+describeProjectionRunner('postgres');
