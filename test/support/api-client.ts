@@ -27,7 +27,11 @@ export class ApiClient {
     }
     const response = await fetch(`${this.baseUrl}${path}`, { method, headers, body: payload });
     const text = await response.text();
-    return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T, headers: response.headers };
+    return {
+      status: response.status,
+      body: (text ? JSON.parse(text) : undefined) as T,
+      headers: response.headers,
+    };
   }
 
   get<T = any>(path: string) {
@@ -65,8 +69,12 @@ export async function registerUser(api: ApiClient, label = 'user'): Promise<Regi
     password: 'correct horse battery staple',
     displayName: `${label} ${suffix}`,
   });
-  if (response.status !== 201) throw new Error(`register failed: ${response.status} ${JSON.stringify(response.body)}`);
-  const body = response.body as { user: { id: string }; tokens: { accessToken: string; refreshToken: string } };
+  if (response.status !== 201)
+    throw new Error(`register failed: ${response.status} ${JSON.stringify(response.body)}`);
+  const body = response.body as {
+    user: { id: string };
+    tokens: { accessToken: string; refreshToken: string };
+  };
   return {
     id: body.user.id,
     username,

@@ -12,7 +12,8 @@ export default class SummaryReporter implements Reporter {
     let skipped = 0;
     for (const module of testModules) {
       // A file that fails before its tests run (an import, a beforeAll) counts as a failure too.
-      if (!module.ok() && [...module.children.allTests()].every((test) => test.result().state !== 'failed')) failed += 1;
+      if (!module.ok() && [...module.children.allTests()].every((test) => test.result().state !== 'failed'))
+        failed += 1;
       for (const test of module.children.allTests()) {
         const state = test.result().state;
         if (state === 'passed') passed += 1;
