@@ -105,7 +105,12 @@ export class ConversationCommands {
         state.exists ? state.members.has(meta.actorId) : false,
       );
       if (!isMember) throw error;
-      return { conversationId, created: false, position: 0n };
+      // The other request may still be waiting for the read models: wait for the same creation.
+      const [creation] = await this.deps.eventStore.readStream(conversationStream(conversationId), {
+        fromRevision: 0,
+        maxCount: 1,
+      });
+      return { conversationId, created: false, position: creation?.position ?? 0n };
     }
   }
 

@@ -1,12 +1,14 @@
 import { z } from 'zod';
 
 /** PROTOCOL.md's objects as zod schemas: they validate and serialize answers and document them in OpenAPI. */
+// Until uploads land (POST /v1/attachments) a message cannot carry attachments, so
+// only `key` is known to the read side; the other fields come with the blob store.
 export const attachmentSchema = z.object({
   key: z.string(),
-  filename: z.string(),
-  contentType: z.string(),
-  size: z.number(),
-  url: z.string(),
+  filename: z.string().optional(),
+  contentType: z.string().optional(),
+  size: z.number().optional(),
+  url: z.string().optional(),
 });
 
 export const messageSchema = z

@@ -1,3 +1,4 @@
+import { isUuid } from '../../domain/uuid.js';
 import type { SqlExecutor } from '../sql/sql-client.js';
 
 export interface Account {
@@ -36,6 +37,8 @@ export interface AccountStore {
   /** `username` must already be lowercased. */
   findByUsername(username: string): Promise<Account | undefined>;
   updatePasswordHash(userId: string, passwordHash: string): Promise<void>;
+  /** Which of these ids belong to accounts; ids that are not UUIDs are simply absent. */
+  existingUserIds(userIds: readonly string[]): Promise<Set<string>>;
 }
 
 interface AccountRow {
@@ -106,6 +109,16 @@ export class SqlAccountStore implements AccountStore {
 
   async updatePasswordHash(userId: string, passwordHash: string): Promise<void> {
     await this.db.query('update accounts set password_hash = $2 where user_id = $1', [userId, passwordHash]);
+  }
+
+  async existingUserIds(userIds: readonly string[]): Promise<Set<string>> {
+    const candidates = userIds.filter((id) => isUuid(id));
+    if (candidates.length === 0) return new Set();
+    const rows = await this.db.query<{ user_id: string }>(
+      'select user_id from accounts where user_id = any($1::uuid[])',
+      [candidates],
+    );
+    return new Set(rows.map((row) => row.user_id));
   }
 
   private async findOne(

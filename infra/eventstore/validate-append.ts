@@ -1,3 +1,4 @@
+import { isUuid } from '../../domain/uuid.js';
 import { EventTooLargeError, InvalidEventError, InvalidStreamNameError } from './event-store.errors.js';
 import type { EventToAppend, ExpectedRevision } from './event-store.js';
 
@@ -6,7 +7,6 @@ export const DEFAULT_MAX_EVENT_BYTES = 1024 * 1024;
 
 const MAX_STREAM_NAME_LENGTH = 200;
 const MAX_TYPE_LENGTH = 200;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const WHITESPACE_OR_CONTROL = /[\s\p{Cc}]/u;
 
 /**
@@ -53,7 +53,7 @@ export function serializeEvents(
   if (!Array.isArray(given)) throw new InvalidEventError(`stream ${stream}: events must be an array`);
   const seen = new Set<string>();
   return events.map((event) => {
-    if (typeof event.id !== 'string' || !UUID.test(event.id))
+    if (typeof event.id !== 'string' || !isUuid(event.id))
       throw new InvalidEventError(`stream ${stream}: event id ${String(event.id)} is not a UUID`);
     const id = event.id.toLowerCase();
     if (seen.has(id)) throw new InvalidEventError(`stream ${stream}: event id ${id} appears twice`);

@@ -1,3 +1,4 @@
+import { isUuid } from '../../domain/uuid.js';
 import type { SqlExecutor } from '../../infra/sql/sql-client.js';
 
 /** PROTOCOL.md's `User`: the public profile, never the email. */
@@ -20,7 +21,6 @@ interface UserRow {
 }
 
 const COLUMNS = 'id, username, display_name, created_at';
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function toUser(row: UserRow): User {
   return {
@@ -33,7 +33,7 @@ function toUser(row: UserRow): User {
 
 /** `undefined` when there is no such user, including for an id that is not a UUID. */
 export async function getUser(db: SqlExecutor, id: string): Promise<User | undefined> {
-  if (!UUID.test(id)) return undefined;
+  if (!isUuid(id)) return undefined;
   const rows = await db.query<UserRow>(`select ${COLUMNS} from users where id = $1`, [id]);
   return rows[0] && toUser(rows[0]);
 }
