@@ -55,7 +55,13 @@ export function accountsFeature(options: AccountsFeatureOptions = {}) {
     const getMe = createMeQuery({ sql, accounts, eventStore });
 
     const routes: FastifyPluginAsync = async (app) => {
-      await app.register(authPlugin({ secret, accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS }));
+      await app.register(
+        authPlugin({
+          secret,
+          accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+          rateLimits: infra.rateLimits,
+        }),
+      );
       const sessions = createSessions({
         refreshTokens,
         // Signing needs the JWT plugin, so it exists only from here on.

@@ -1,11 +1,12 @@
 import fastifyJwt from '@fastify/jwt';
 import type { FastifyPluginAsync } from 'fastify';
 import { ACCESS_TOKEN_ALGORITHM, ACCESS_TOKEN_AUDIENCE } from './access-token.js';
+import { limitByUser, type RateLimits } from '../rate-limit/rate-limit.js';
 import { authenticate } from './authenticate.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** See `authenticate` in gateway/auth/authenticate.ts. */
+    /** `authenticate` (gateway/auth/authenticate.ts), then the caller's per-user rate limit. */
     authenticate: typeof authenticate;
   }
 }
@@ -14,6 +15,8 @@ export interface AuthPluginOptions {
   /** HMAC key: JWT_SECRET, or the generated one kept in the database. */
   secret: string | Buffer;
   accessTokenTtlSeconds: number;
+  /** Applied per user once a request is authenticated (the per-address limit runs earlier, for everyone). */
+  rateLimits?: RateLimits;
 }
 
 /**
@@ -51,5 +54,14 @@ export const authPlugin = (options: AuthPluginOptions): FastifyPluginAsync =>
         requiredClaims: ['sub', 'exp', 'aud'],
       },
     });
-    app.decorate('authenticate', authenticate);
+    const { rateLimits } = options;
+    app.decorate(
+      'authenticate',
+      rateLimits
+        ? async (request) => {
+            await authenticate(request);
+            await limitByUser(rateLimits, request.user.id);
+          }
+        : authenticate,
+    );
   }, 'parley-auth');

@@ -5,7 +5,7 @@ import { NotFoundError } from '../../domain/errors.js';
 import type { Profile, UpdateProfileCommand } from '../../commands/users/update-profile.handler.js';
 import type { SqlExecutor } from '../../infra/sql/sql-client.js';
 import { getUser, searchUsers } from '../../readmodels/users/users.query.js';
-import { authenticate, requireUser } from '../auth/authenticate.js';
+import { requireUser } from '../auth/authenticate.js';
 import type { GetMe } from './me.query.js';
 import {
   meSchema,
@@ -27,7 +27,7 @@ export const usersRoutes =
   (deps: UsersRoutesDeps): FastifyPluginAsync =>
   async (instance) => {
     const app = instance.withTypeProvider<ZodTypeProvider>();
-    app.addHook('preHandler', authenticate);
+    app.addHook('preHandler', app.authenticate);
 
     app.get(
       '/v1/me',
