@@ -7,10 +7,10 @@ import {
 import type { ConversationCommand } from '../../domain/conversation/conversation.commands.js';
 import type { ConversationEvent, ConversationKind } from '../../domain/conversation/conversation.events.js';
 import type { ConversationLimits } from '../../domain/conversation/conversation.limits.js';
-import type { ConversationState } from '../../domain/conversation/conversation.state.js';
+import { evolveWithUndo, type ConversationState } from '../../domain/conversation/conversation.state.js';
 import { findSentMessage } from '../../domain/conversation/send-message.js';
 import {
-  evolveReceipts,
+  evolveReceiptsWithUndo,
   initialReceiptsState,
   markRead,
   type ReceiptsState,
@@ -61,14 +61,14 @@ export class ConversationCommands {
     this.conversations = new StreamProcessor<ConversationState, ConversationEvent>({
       eventStore: deps.eventStore,
       initialState: () => conversationDecider.initialState(),
-      evolve: (state, event) => conversationDecider.evolve(state, event),
+      evolveWithUndo,
       decode: decodeRecorded<ConversationEvent>,
       encode,
     });
     this.receipts = new StreamProcessor<ReceiptsState, ReceiptsEvent>({
       eventStore: deps.eventStore,
       initialState: initialReceiptsState,
-      evolve: evolveReceipts,
+      evolveWithUndo: evolveReceiptsWithUndo,
       decode: decodeRecorded<ReceiptsEvent>,
       encode,
     });

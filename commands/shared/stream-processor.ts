@@ -1,11 +1,8 @@
 import { WrongExpectedVersionError } from '../../infra/eventstore/event-store.errors.js';
-import type {
-  EventStore,
-  EventToAppend,
-  JsonObject,
-  RecordedEvent,
-} from '../../infra/eventstore/event-store.js';
-import { StreamNotFoundError } from '../../infra/eventstore/event-store.errors.js';
+import type { EventToAppend, JsonObject } from '../../infra/eventstore/event-store.js';
+import { CachedStreamState, type StateSource } from './cached-stream-state.js';
+
+export type { StreamFold } from './cached-stream-state.js';
 
 /** Where one command's events landed: what its caller needs to answer and to wait for read models. */
 export interface Commit {
@@ -21,20 +18,14 @@ export interface Decision<Event, Result> {
   answer(commit: Commit): Result;
 }
 
-export interface StreamProcessorOptions<State, Event> {
-  eventStore: EventStore;
-  initialState(): State;
-  /** Folds a stored event into the state; may mutate and return the same object. */
-  evolve(state: State, event: Event): State;
-  /** Turns a stored event into the domain's current shape (upcasting). */
-  decode(recorded: RecordedEvent): Event;
+export type StreamProcessorOptions<State, Event> = StateSource<State, Event> & {
   /** Turns a decided event into what the store appends (id, metadata). */
   encode(event: Event, metadata: JsonObject): EventToAppend;
   /** Streams whose state stays cached (least recently used go first). Defaults to 10,000. */
   cacheSize?: number;
   /** Conflicts retried before giving up. Defaults to 10. */
   maxConflictRetries?: number;
-}
+};
 
 interface Pending<State, Event> {
   decide(state: State): Decision<Event, unknown>;
@@ -45,14 +36,11 @@ interface Pending<State, Event> {
 }
 
 interface StreamEntry<State, Event> {
-  state: State | undefined;
-  /** Revision of the last event folded into `state`; -1 for a stream with no events. */
-  revision: number;
+  cached: CachedStreamState<State, Event>;
   queue: Pending<State, Event>[];
   running: boolean;
 }
 
-const READ_PAGE = 1_000;
 const MAX_COMMANDS_PER_APPEND = 500;
 
 /**
@@ -62,9 +50,11 @@ const MAX_COMMANDS_PER_APPEND = 500;
  * stream). A hot conversation costs one append per batch, not one per message.
  *
  * The decision state stays cached, so a command costs the same in a stream of
- * 100 events and of a million; after a conflict (another node appended) the
- * state is rebuilt and the batch decided again. Domain states evolve in place,
- * so a batch whose append failed leaves a state that must be dropped: it is.
+ * 100 events and of a million. Domain states evolve in place, so a batch whose
+ * append failed has left its events in the state: with `evolveWithUndo` the batch
+ * is rolled back, the events other nodes appended since the cached revision are
+ * read and folded, and the batch is decided again; with plain `evolve` the state
+ * is dropped and the whole stream read again.
  */
 export class StreamProcessor<State, Event> {
   private readonly streams = new Map<string, StreamEntry<State, Event>>();
@@ -109,7 +99,7 @@ export class StreamProcessor<State, Event> {
       // Map order is insertion order: re-inserting marks it most recently used.
       this.streams.delete(stream);
     } else {
-      entry = { state: undefined, revision: -1, queue: [], running: false };
+      entry = { cached: new CachedStreamState(stream, this.options), queue: [], running: false };
     }
     this.streams.set(stream, entry);
     this.evictIdle();
@@ -137,54 +127,63 @@ export class StreamProcessor<State, Event> {
   }
 
   private async runBatch(stream: string, entry: StreamEntry<State, Event>, batch: Pending<State, Event>[]) {
-    let state: State;
+    const { cached } = entry;
+    let before: State;
     try {
-      state = entry.state ?? (await this.load(stream, entry));
+      before = await cached.current();
     } catch (error) {
       for (const pending of batch) pending.reject(error);
       return;
     }
+    const undo = cached.startDraft();
+    let state = before;
     const decided: {
       pending: Pending<State, Event>;
       decision: Decision<Event, unknown>;
       lastIndex: number;
     }[] = [];
     const toAppend: EventToAppend[] = [];
-    for (const pending of batch) {
-      let decision: Decision<Event, unknown>;
-      try {
-        decision = pending.decide(state);
-      } catch (error) {
-        pending.reject(error); // a rejected command changed nothing: decide never mutates
-        continue;
+    try {
+      for (const pending of batch) {
+        let decision: Decision<Event, unknown>;
+        try {
+          decision = pending.decide(state);
+        } catch (error) {
+          pending.reject(error); // a rejected command changed nothing: decide never mutates
+          continue;
+        }
+        for (const event of decision.events) {
+          state = cached.fold(state, event, undo);
+          toAppend.push(this.options.encode(event, pending.metadata));
+        }
+        decided.push({ pending, decision, lastIndex: toAppend.length - 1 });
       }
-      for (const event of decision.events) {
-        state = this.options.evolve(state, event);
-        toAppend.push(this.options.encode(event, pending.metadata));
-      }
-      decided.push({ pending, decision, lastIndex: toAppend.length - 1 });
+    } catch (error) {
+      // A fold or an encode threw (a bug, not a rule): nothing of the batch is stored.
+      cached.takeBack(before, undo, false);
+      for (const pending of batch) pending.reject(error);
+      return;
     }
     if (toAppend.length === 0) {
       for (const { pending, decision } of decided) {
-        settle(pending, () => decision.answer({ position: 0n, revision: entry.revision }));
+        settle(pending, () => decision.answer({ position: 0n, revision: cached.revision }));
       }
       return;
     }
 
-    const base = entry.revision;
+    const base = cached.revision;
     try {
       const result = await this.options.eventStore.appendToStream(stream, toAppend, {
         expectedRevision: base < 0 ? 'no_stream' : base,
       });
-      entry.state = state;
-      entry.revision = result.nextRevision;
+      cached.keep(state, result.nextRevision);
       for (const { pending, decision, lastIndex } of decided) {
         settle(pending, () => decision.answer({ position: result.position, revision: base + 1 + lastIndex }));
       }
     } catch (error) {
-      // The draft state holds events that were not stored: drop it and rebuild from the log.
-      entry.state = undefined;
-      entry.revision = -1;
+      // Another node appended (a conflict), or the store failed and may or may not
+      // have written the batch: either way, read what it holds after `base` next time.
+      cached.takeBack(before, undo, true);
       if (error instanceof WrongExpectedVersionError) {
         const retry = decided
           .map(({ pending }) => pending)
@@ -197,31 +196,6 @@ export class StreamProcessor<State, Event> {
       }
       for (const { pending } of decided) pending.reject(error);
     }
-  }
-
-  private async load(stream: string, entry: StreamEntry<State, Event>): Promise<State> {
-    let state = this.options.initialState();
-    let revision = -1;
-    for (;;) {
-      let page: RecordedEvent[];
-      try {
-        page = await this.options.eventStore.readStream(stream, {
-          fromRevision: revision + 1,
-          maxCount: READ_PAGE,
-        });
-      } catch (error) {
-        if (error instanceof StreamNotFoundError) break;
-        throw error;
-      }
-      for (const recorded of page) {
-        state = this.options.evolve(state, this.options.decode(recorded));
-        revision = recorded.revision;
-      }
-      if (page.length < READ_PAGE) break;
-    }
-    entry.state = state;
-    entry.revision = revision;
-    return state;
   }
 }
 

@@ -5,10 +5,21 @@
  *
  * Ownership: `evolve` updates the collections of the state it is given in place
  * and returns the state to use next. Copying a million-entry map per event would
- * make a replay quadratic. A caller hands a state to `evolve` only once its events
- * are stored, and drops a state it evolved with events it then failed to store.
+ * make a replay quadratic. A caller that evolves a draft before its events are
+ * stored uses `evolveWithUndo` and rolls the `UndoLog` back if the append fails
+ * (the state then is the pre-batch state again, deep-equal and in the same order);
+ * a caller using `evolve` drops a state whose events it failed to store.
  * `decide` never modifies a state.
  */
+import {
+  addValue,
+  assignField,
+  deleteEntry,
+  deleteValue,
+  removeField,
+  setEntry,
+  type UndoLog,
+} from '../undo-log.js';
 import type { ConversationEvent, ConversationKind, MemberRole } from './conversation.events.js';
 import { bodyFingerprint } from './message-body.js';
 
@@ -56,7 +67,22 @@ export function reactionKey(emoji: string, userId: string): string {
   return `${emoji}\u0000${userId}`;
 }
 
+/** Folds one stored event into the state (in place, see the ownership note above). */
 export function evolve(state: ConversationState, event: ConversationEvent): ConversationState {
+  return evolveWithUndo(state, event, undefined);
+}
+
+/**
+ * `evolve`, recording in `undo` how to take back each in-place change: every one
+ * goes through the `undo-log` helpers. ConversationCreated builds a new object and
+ * leaves the one it was given untouched, so after a rollback the caller keeps
+ * using the state it had before the batch.
+ */
+export function evolveWithUndo(
+  state: ConversationState,
+  event: ConversationEvent,
+  undo: UndoLog | undefined,
+): ConversationState {
   if (event.type === 'ConversationCreated') {
     const { kind, title, createdAt, members } = event.data;
     return {
@@ -77,60 +103,58 @@ export function evolve(state: ConversationState, event: ConversationEvent): Conv
   switch (event.type) {
     case 'MembersAdded':
       for (const { userId, role, joinedAt } of event.data.members) {
-        state.members.delete(userId); // a returning member goes to the end of the join order
-        state.members.set(userId, { role, joinedAt });
+        deleteEntry(state.members, userId, undo); // a returning member goes to the end of the join order
+        setEntry(state.members, userId, { role, joinedAt }, undo);
       }
       return state;
     case 'MemberRemoved':
-      state.members.delete(event.data.userId);
+      deleteEntry(state.members, event.data.userId, undo);
       return state;
     case 'MemberRoleChanged': {
       const member = state.members.get(event.data.userId);
-      if (member) member.role = event.data.role;
+      if (member) assignField(member, 'role', event.data.role, undo);
       return state;
     }
     case 'ConversationRenamed':
-      state.title = event.data.title;
+      assignField(state, 'title', event.data.title, undo);
       return state;
     case 'MessageSent': {
       const { messageId, seq, senderId, clientMsgId, body } = event.data;
-      state.messages.set(messageId, {
-        seq,
-        senderId,
-        deleted: false,
-        bodyFingerprint: bodyFingerprint(body),
-      });
-      state.messageIdByClientMsgId.set(clientMsgId, messageId);
-      state.lastSeq = Math.max(state.lastSeq, seq);
+      const record: MessageRecord = { seq, senderId, deleted: false, bodyFingerprint: bodyFingerprint(body) };
+      setEntry(state.messages, messageId, record, undo);
+      setEntry(state.messageIdByClientMsgId, clientMsgId, messageId, undo);
+      assignField(state, 'lastSeq', Math.max(state.lastSeq, seq), undo);
       return state;
     }
     case 'MessageEdited': {
       const message = state.messages.get(event.data.messageId);
-      if (message) message.bodyFingerprint = bodyFingerprint(event.data.body);
+      if (message) assignField(message, 'bodyFingerprint', bodyFingerprint(event.data.body), undo);
       return state;
     }
     case 'MessageDeleted': {
       const message = state.messages.get(event.data.messageId);
       if (message) {
         // The tombstone keeps its seq; nothing else about it matters any more.
-        message.deleted = true;
-        message.bodyFingerprint = 0;
-        delete message.reactions;
+        assignField(message, 'deleted', true, undo);
+        assignField(message, 'bodyFingerprint', 0, undo);
+        removeField(message, 'reactions', undo);
       }
       return state;
     }
     case 'ReactionAdded': {
       const message = state.messages.get(event.data.messageId);
       if (message) {
-        message.reactions ??= new Set();
-        message.reactions.add(reactionKey(event.data.emoji, event.data.userId));
+        const reactions = message.reactions ?? new Set<string>();
+        if (!message.reactions) assignField(message, 'reactions', reactions, undo);
+        addValue(reactions, reactionKey(event.data.emoji, event.data.userId), undo);
       }
       return state;
     }
     case 'ReactionRemoved': {
       const message = state.messages.get(event.data.messageId);
-      message?.reactions?.delete(reactionKey(event.data.emoji, event.data.userId));
-      if (message?.reactions?.size === 0) delete message.reactions;
+      if (!message?.reactions) return state;
+      deleteValue(message.reactions, reactionKey(event.data.emoji, event.data.userId), undo);
+      if (message.reactions.size === 0) removeField(message, 'reactions', undo);
       return state;
     }
     default: {

@@ -1,4 +1,5 @@
 import { nextReadSeq } from '../conversation/read-marker.js';
+import { setEntry, type UndoLog } from '../undo-log.js';
 import type { ReadMarkerMoved, ReceiptsEvent } from './receipts.events.js';
 
 /** Explicit read markers of one conversation: userId → seq. */
@@ -10,8 +11,17 @@ export function initialReceiptsState(): ReceiptsState {
 
 /** Folds in place, like the conversation state: only stored events are evolved. */
 export function evolveReceipts(state: ReceiptsState, event: ReceiptsEvent): ReceiptsState {
+  return evolveReceiptsWithUndo(state, event, undefined);
+}
+
+/** `evolveReceipts`, recording in `undo` how to take the change back (see `UndoLog`). */
+export function evolveReceiptsWithUndo(
+  state: ReceiptsState,
+  event: ReceiptsEvent,
+  undo: UndoLog | undefined,
+): ReceiptsState {
   const current = state.get(event.data.userId) ?? 0;
-  state.set(event.data.userId, Math.max(current, event.data.seq));
+  setEntry(state, event.data.userId, Math.max(current, event.data.seq), undo);
   return state;
 }
 
