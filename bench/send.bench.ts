@@ -61,7 +61,11 @@ async function pageLoop(clients: { user: RegisteredUser; conversationId: string 
 export async function benchSend(args: string[]): Promise<void> {
   const mode = (args[0] ?? 'postgres') as TestMode;
   setGlobalDispatcher(new Agent({ connections: CLIENTS * 2, pipelining: 1 }));
-  const server = await startTestServer(mode, { LOG_LEVEL: 'silent', RATE_LIMIT_PER_MINUTE: '100000000' });
+  const server = await startTestServer(mode, {
+    LOG_LEVEL: 'silent',
+    RATE_LIMIT_PER_MINUTE: '100000000',
+    RATE_LIMIT_PER_IP_PER_MINUTE: '100000000',
+  });
   try {
     const anonymous = new ApiClient(server.baseUrl);
     const users: RegisteredUser[] = [];

@@ -11,7 +11,11 @@ import { eventsRoute } from '../../gateway/conversations/events.route.js';
 import { messageRoutes } from '../../gateway/conversations/messages.routes.js';
 import { SqlAccountStore } from '../../infra/accounts/account-store.js';
 import { chatProjections } from '../../projections/index.js';
-import { getConversation, listConversations } from '../../readmodels/conversations/conversations.query.js';
+import {
+  getConversation,
+  isMember,
+  listConversations,
+} from '../../readmodels/conversations/conversations.query.js';
 import { getMessage, getMessages } from '../../readmodels/messages/messages.query.js';
 import type { SqlExecutor } from '../../infra/sql/sql-client.js';
 import type { Feature, Infrastructure } from '../compose.js';
@@ -21,6 +25,7 @@ export function sqlConversationQueries(db: SqlExecutor): ConversationQueries {
   return {
     listConversations: (userId, page) => listConversations(db, userId, page),
     getConversation: (userId, conversationId) => getConversation(db, userId, conversationId),
+    isMember: (userId, conversationId) => isMember(db, userId, conversationId),
     getMessages: (conversationId, page) => getMessages(db, conversationId, page),
     getMessage: (conversationId, messageId) => getMessage(db, conversationId, messageId),
   };

@@ -16,6 +16,7 @@ export interface ConversationQueries {
     page: { limit: number; cursor?: string },
   ): Promise<{ items: ConversationView[]; nextCursor: string | null }>;
   getConversation(userId: string, conversationId: string): Promise<ConversationDetailView | null>;
+  isMember(userId: string, conversationId: string): Promise<boolean>;
   getMessages(
     conversationId: string,
     page: { beforeSeq?: number; afterSeq?: number; limit: number },

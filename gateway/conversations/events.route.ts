@@ -31,7 +31,7 @@ export const eventsRoute =
       async (request) => {
         const userId = deps.callerId(request);
         const conversationId = request.params.id;
-        if (!(await deps.queries.getConversation(userId, conversationId))) {
+        if (!(await deps.queries.isMember(userId, conversationId))) {
           throw new NotFoundError('conversation not found');
         }
         const { afterRev, limit } = request.query;

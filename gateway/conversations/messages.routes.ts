@@ -24,7 +24,7 @@ export const messageRoutes =
     app.addHook('preHandler', deps.authenticate);
 
     const requireMember = async (userId: string, conversationId: string) => {
-      if (!(await deps.queries.getConversation(userId, conversationId))) {
+      if (!(await deps.queries.isMember(userId, conversationId))) {
         throw new NotFoundError('conversation not found');
       }
     };

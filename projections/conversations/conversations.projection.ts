@@ -1,7 +1,12 @@
-import type { ConversationCreated, Member } from '../../domain/conversation/conversation.events.js';
+import type {
+  ConversationCreated,
+  Member,
+  MessageSent,
+} from '../../domain/conversation/conversation.events.js';
 import type { RecordedEvent } from '../../infra/eventstore/event-store.js';
 import type { SqlExecutor } from '../../infra/sql/sql-client.js';
 import { conversationsMigrations } from '../../readmodels/conversations/conversations.schema.js';
+import { applyInRuns } from '../event-runs.js';
 import type { Projection } from '../projection.js';
 import { conversationEventTypes, conversationIdOf, decodeRecorded } from '../recorded-events.js';
 
@@ -29,19 +34,8 @@ export const conversationsProjection: Projection = {
     switch (event.type) {
       case 'ConversationCreated':
         return createConversation(tx, conversationId, event.data, recorded);
-      case 'MessageSent': {
-        const { seq, messageId, senderId, sentAt } = event.data;
-        await tx.query(
-          `update conversations set
-             last_seq = greatest(last_seq, $2::int),
-             last_message_id = case when $2::int >= last_seq then $3::uuid else last_message_id end,
-             last_rev = greatest(last_rev, $4::int),
-             last_activity_at = greatest(last_activity_at, $5::timestamptz)
-           where id = $1`,
-          [conversationId, seq, messageId, recorded.revision, sentAt],
-        );
-        return raiseReadSeq(tx, conversationId, senderId, seq);
-      }
+      case 'MessageSent':
+        return applySentMessages(tx, [recorded]);
       case 'MembersAdded':
         await addMembers(tx, conversationId, event.data.members, recorded.revision);
         break;
@@ -80,7 +74,69 @@ export const conversationsProjection: Projection = {
       [conversationId, recorded.revision, recorded.createdAt.toISOString()],
     );
   },
+
+  // A busy conversation is mostly sends: each run of them is two updates, whatever its length.
+  applyBatch(tx, events) {
+    return applyInRuns(
+      events,
+      'MessageSent',
+      (run) => applySentMessages(tx, run),
+      (event) => conversationsProjection.apply(tx, event),
+    );
+  },
 };
+
+/**
+ * The effect of `MessageSent` events: each conversation's newest message, rev and
+ * activity, and each sender's own read marker. Folded per row first, because an
+ * `update … from` that meets one row twice applies only one of the matches.
+ */
+async function applySentMessages(tx: SqlExecutor, events: readonly RecordedEvent[]): Promise<void> {
+  const conversations = new Map<string, { seq: number; messageId: string; rev: number; at: string }>();
+  const senders = new Map<string, { conversationId: string; userId: string; seq: number }>();
+  for (const recorded of events) {
+    const conversationId = conversationIdOf(recorded);
+    const { seq, messageId, senderId, sentAt } = (decodeRecorded(recorded) as MessageSent).data;
+    const latest = conversations.get(conversationId);
+    conversations.set(conversationId, {
+      seq: Math.max(seq, latest?.seq ?? 0),
+      messageId: latest && latest.seq > seq ? latest.messageId : messageId,
+      rev: Math.max(recorded.revision, latest?.rev ?? -1),
+      at: latest && latest.at > sentAt ? latest.at : sentAt,
+    });
+    const key = `${conversationId}:${senderId}`;
+    const marker = senders.get(key);
+    senders.set(key, { conversationId, userId: senderId, seq: Math.max(seq, marker?.seq ?? 0) });
+  }
+  const rows = [...conversations];
+  await tx.query(
+    `update conversations c set
+       last_seq = greatest(c.last_seq, v.seq),
+       last_message_id = case when v.seq >= c.last_seq then v.message_id else c.last_message_id end,
+       last_rev = greatest(c.last_rev, v.rev),
+       last_activity_at = greatest(c.last_activity_at, v.at)
+     from unnest($1::uuid[], $2::int[], $3::uuid[], $4::int[], $5::timestamptz[]) as v(id, seq, message_id, rev, at)
+     where c.id = v.id`,
+    [
+      rows.map(([id]) => id),
+      rows.map(([, row]) => row.seq),
+      rows.map(([, row]) => row.messageId),
+      rows.map(([, row]) => row.rev),
+      rows.map(([, row]) => row.at),
+    ],
+  );
+  const markers = [...senders.values()];
+  await tx.query(
+    `update conversation_members m set read_seq = greatest(m.read_seq, v.seq)
+       from unnest($1::uuid[], $2::uuid[], $3::int[]) as v(conversation_id, user_id, seq)
+      where m.conversation_id = v.conversation_id and m.user_id = v.user_id`,
+    [
+      markers.map((marker) => marker.conversationId),
+      markers.map((marker) => marker.userId),
+      markers.map((marker) => marker.seq),
+    ],
+  );
+}
 
 async function createConversation(
   tx: SqlExecutor,

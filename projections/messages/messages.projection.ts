@@ -1,4 +1,8 @@
+import type { MessageSent } from '../../domain/conversation/conversation.events.js';
+import type { RecordedEvent } from '../../infra/eventstore/event-store.js';
+import type { SqlExecutor } from '../../infra/sql/sql-client.js';
 import { messagesMigrations } from '../../readmodels/messages/messages.schema.js';
+import { applyInRuns } from '../event-runs.js';
 import type { Projection } from '../projection.js';
 import { conversationIdOf, decodeRecorded } from '../recorded-events.js';
 
@@ -20,26 +24,7 @@ export const messagesProjection: Projection = {
     const event = decodeRecorded(recorded);
     switch (event.type) {
       case 'MessageSent': {
-        const { messageId, seq, senderId, clientMsgId, body, attachments, replyTo, sentAt } = event.data;
-        await tx.query(
-          `insert into messages
-             (id, conversation_id, seq, sender_id, client_msg_id, body, attachments, reply_to,
-              created_at, edited_at, deleted, rev)
-           values ($1, $2, $3::int, $4, $5, $6, $7::jsonb, $8, $9::timestamptz, null, false, $10::int)`,
-          [
-            messageId,
-            conversationIdOf(recorded),
-            seq,
-            senderId,
-            clientMsgId,
-            body,
-            JSON.stringify(attachments),
-            replyTo,
-            sentAt,
-            recorded.revision,
-          ],
-        );
-        return;
+        return insertMessages(tx, [recorded]);
       }
       case 'MessageEdited':
         await tx.query(
@@ -86,4 +71,44 @@ export const messagesProjection: Projection = {
         return;
     }
   },
+
+  // A busy conversation is mostly sends: each run of them is one insert.
+  applyBatch(tx, events) {
+    return applyInRuns(
+      events,
+      'MessageSent',
+      (run) => insertMessages(tx, run),
+      (event) => messagesProjection.apply(tx, event),
+    );
+  },
 };
+
+/** Inserts the messages of `MessageSent` events in one statement. */
+async function insertMessages(tx: SqlExecutor, events: readonly RecordedEvent[]): Promise<void> {
+  const rows = events.map((recorded) => ({
+    recorded,
+    data: (decodeRecorded(recorded) as MessageSent).data,
+  }));
+  await tx.query(
+    `insert into messages
+       (id, conversation_id, seq, sender_id, client_msg_id, body, attachments, reply_to,
+        created_at, edited_at, deleted, rev)
+     select id, conversation_id, seq, sender_id, client_msg_id, body, attachments::jsonb, reply_to,
+            created_at, null, false, rev
+       from unnest($1::uuid[], $2::uuid[], $3::int[], $4::uuid[], $5::uuid[], $6::text[], $7::text[],
+                   $8::uuid[], $9::timestamptz[], $10::int[])
+            as m(id, conversation_id, seq, sender_id, client_msg_id, body, attachments, reply_to, created_at, rev)`,
+    [
+      rows.map(({ data }) => data.messageId),
+      rows.map(({ recorded }) => conversationIdOf(recorded)),
+      rows.map(({ data }) => data.seq),
+      rows.map(({ data }) => data.senderId),
+      rows.map(({ data }) => data.clientMsgId),
+      rows.map(({ data }) => data.body),
+      rows.map(({ data }) => JSON.stringify(data.attachments)),
+      rows.map(({ data }) => data.replyTo),
+      rows.map(({ data }) => data.sentAt),
+      rows.map(({ recorded }) => recorded.revision),
+    ],
+  );
+}

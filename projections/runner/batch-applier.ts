@@ -89,9 +89,16 @@ export class BatchApplier {
 
   private async applyBatch(tx: SqlExecutor, events: readonly RecordedEvent[], last: bigint): Promise<void> {
     const checkpoints = await lockCheckpoints(tx, this.names);
-    for (const event of events) {
-      for (const projection of this.context.projections) {
-        if (!this.needs(projection, event, checkpoints)) continue;
+    // Projection by projection: each owns its tables, so only the order within one matters.
+    for (const projection of this.context.projections) {
+      const mine = events.filter((event) => this.needs(projection, event, checkpoints));
+      if (mine.length === 0) continue;
+      if (projection.applyBatch && mine.length > 1) {
+        // No single event to blame: the one-by-one re-run finds it.
+        await projection.applyBatch(tx, mine);
+        continue;
+      }
+      for (const event of mine) {
         try {
           await projection.apply(tx, event);
         } catch (error) {

@@ -107,6 +107,16 @@ export async function getConversation(
   return { ...view, readMarkers };
 }
 
+/** Whether `userId` is a member of the conversation now: the one-row check before reading its messages. */
+export async function isMember(db: SqlExecutor, userId: string, conversationId: string): Promise<boolean> {
+  if (!isUuid(userId) || !isUuid(conversationId)) return false;
+  const rows = await db.query(
+    'select 1 from conversation_members where conversation_id = $1 and user_id = $2',
+    [conversationId, userId],
+  );
+  return rows.length > 0;
+}
+
 /** Adds members and last messages to conversation rows: two queries for the whole page (three with reactions). */
 async function toConversationViews(
   db: SqlExecutor,
