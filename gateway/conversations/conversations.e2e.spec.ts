@@ -344,10 +344,16 @@ describe.each<TestMode>(['postgres', 'embedded'])('conversations and messages ov
         ['POST', `${c}/read`, { seq: 1 }],
         ['GET', `${c}/events`],
       ];
+      // Two outsiders: one who never had anything to do with it, one who was removed from it.
+      const leaver = await registerUser(anonymous, 'leaver');
+      await alice.api.post(`${c}/members`, { userIds: [leaver.id] });
+      expect((await alice.api.request('DELETE', `${c}/members/${leaver.id}`)).status).toBe(204);
       for (const [method, path, body] of routes) {
-        const asStranger = await mallory.api.request(method, path, body);
-        expect(asStranger.status, `${method} ${path} as a non-member`).toBe(404);
-        expect(asStranger.body.error.code).toBe('not_found');
+        for (const outsider of [mallory, leaver]) {
+          const asStranger = await outsider.api.request(method, path, body);
+          expect(asStranger.status, `${method} ${path} as ${outsider.username}`).toBe(404);
+          expect(asStranger.body.error.code).toBe('not_found');
+        }
         const asNobody = await anonymous.request(method, path, body);
         expect(asNobody.status, `${method} ${path} anonymously`).toBe(401);
       }
