@@ -1,6 +1,4 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { randomUUID } from 'node:crypto';
-import { ConversationCommands } from '../../commands/conversations/conversation-commands.js';
 import { requireUser } from '../../gateway/auth/authenticate.js';
 import type {
   ConversationQueries,
@@ -9,7 +7,6 @@ import type {
 import { conversationRoutes } from '../../gateway/conversations/conversations.routes.js';
 import { eventsRoute } from '../../gateway/conversations/events.route.js';
 import { messageRoutes } from '../../gateway/conversations/messages.routes.js';
-import { SqlAccountStore } from '../../infra/accounts/account-store.js';
 import { chatProjections } from '../../projections/index.js';
 import {
   getConversation,
@@ -19,6 +16,7 @@ import {
 import { getMessage, getMessages } from '../../readmodels/messages/messages.query.js';
 import type { SqlExecutor } from '../../infra/sql/sql-client.js';
 import type { Feature, Infrastructure } from '../compose.js';
+import { conversationCommandsOf } from './conversation-commands.shared.js';
 
 /** The read models behind the routes' query port. */
 export function sqlConversationQueries(db: SqlExecutor): ConversationQueries {
@@ -40,12 +38,7 @@ export function conversationsFeature() {
   return (infra: Infrastructure): Feature => {
     const { sql, eventStore, projections } = infra;
     projections.register(...chatProjections);
-    const commands = new ConversationCommands({
-      eventStore,
-      users: new SqlAccountStore(sql),
-      clock: () => new Date(),
-      newId: randomUUID,
-    });
+    const commands = conversationCommandsOf(infra);
     const routes: FastifyPluginAsync = async (app) => {
       const deps: ConversationRouteDeps = {
         commands,

@@ -153,6 +153,19 @@ describe('conversation commands on a real event store', () => {
     ).toBe(false);
   });
 
+  it('a read marker sees messages another node sent after this node cached the conversation', async () => {
+    const conversationId = await group();
+    await commands.sendMessage(conversationId, { clientMsgId: randomUUID(), body: 'a' }, { actorId: alice });
+    await commands.markRead(conversationId, 1, { actorId: bob }); // this node now caches lastSeq 1
+    const otherNode = node();
+    for (const body of ['b', 'c']) {
+      await otherNode.sendMessage(conversationId, { clientMsgId: randomUUID(), body }, { actorId: alice });
+    }
+    await commands.markRead(conversationId, 3, { actorId: bob });
+    const receipts = await store.readStream(`receipts-${conversationId}`);
+    expect(receipts.map((event) => (event.data as { seq: number }).seq)).toEqual([1, 3]);
+  });
+
   it('rejects a command that breaks a rule without touching the batch around it', async () => {
     const conversationId = await group();
     const outcomes = await Promise.allSettled([

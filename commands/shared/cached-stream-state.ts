@@ -90,6 +90,11 @@ export class CachedStreamState<State, Event> {
     return this.state;
   }
 
+  /** Other nodes may have appended: read after `revision` before the next decision. */
+  markBehind(): void {
+    if (this.state !== undefined) this.behind = true;
+  }
+
   /** An undo log for a batch's draft, or none when the fold cannot record one. */
   startDraft(): UndoLog | undefined {
     return this.source.evolveWithUndo ? new UndoLog() : undefined;

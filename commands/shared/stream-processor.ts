@@ -85,8 +85,13 @@ export class StreamProcessor<State, Event> {
     });
   }
 
-  /** Reads the committed state between batches (never a batch's uncommitted draft). */
+  /**
+   * Reads the committed state between batches (never a batch's uncommitted draft).
+   * An append would notice a stale cache by its expected revision; a read would
+   * not, so it first reads whatever other nodes appended since (the tail only).
+   */
   read<Result>(stream: string, look: (state: State, revision: number) => Result): Promise<Result> {
+    this.entry(stream).cached.markBehind();
     return this.execute(stream, (state) => ({
       events: [],
       answer: (commit) => look(state, commit.revision),
