@@ -52,6 +52,13 @@ const environmentSchema = z.object({
         .filter(Boolean),
     ),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(600),
+  /** WebSocket: client frames per second per connection (sustained), and the burst allowed above it. */
+  WS_RATE_LIMIT_PER_SECOND: z.coerce.number().positive().default(20),
+  WS_RATE_LIMIT_BURST: z.coerce.number().int().positive().default(40),
+  /** WebSocket: bytes queued for one client past which it is disconnected as a slow consumer. */
+  WS_SEND_BUFFER_BYTES: z.coerce.number().int().min(1024).default(2 * 1024 * 1024),
+  /** WebSocket: seconds between pings; a peer that misses one is dropped. */
+  WS_HEARTBEAT_SECONDS: seconds.default(30),
   /** Per source address; higher than per user because many users can share one address (NAT). */
   RATE_LIMIT_PER_IP_PER_MINUTE: z.coerce.number().int().positive().default(3000),
 });

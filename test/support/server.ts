@@ -26,7 +26,9 @@ export async function startTestServer(
   features: readonly ((infrastructure: Infrastructure) => Feature | Promise<Feature>)[] = allFeatures,
 ): Promise<TestServer> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'parley-test-'));
-  const database = mode === 'postgres' ? await createTestDatabase('server') : undefined;
+  // A given DATABASE_URL (several nodes on one database) is used as is, and left for its owner to drop.
+  const database =
+    mode === 'postgres' && !environment.DATABASE_URL ? await createTestDatabase('server') : undefined;
   const config = loadConfig({
     PORT: '0',
     HOST: '127.0.0.1',

@@ -1,0 +1,152 @@
+import { CloseCode, SOCKET_OPEN, type ClientSocket } from './socket.js';
+
+/** A conversation frame on its way to one connection: serialized once, shared by every recipient. */
+export interface ConversationFrame {
+  conversationId: string;
+  /** The event's stream revision; absent for frames outside the stream (read receipts). */
+  rev?: number;
+  text: string;
+}
+
+/** Revisions of one conversation this connection has been sent, all of them, from `from` to `to`. */
+interface SentRange {
+  from: number;
+  to: number;
+}
+
+export interface ConnectionOptions {
+  /** Past this many queued bytes the client is closed as a slow consumer. */
+  sendBufferBytes: number;
+  onSlowConsumer?: () => void;
+}
+
+/**
+ * One client socket: sends with a bounded buffer, and the per-conversation state
+ * that keeps frames exactly-once across a `sync` (which revisions were sent, and
+ * the live frames held back while a replay runs).
+ */
+export class Connection {
+  /** Cleared before each heartbeat ping, set again by the pong. */
+  alive = true;
+  private sent: Map<string, SentRange> | undefined;
+  /** Conversations being replayed, with the live frames that arrived meanwhile. */
+  private held: Map<string, ConversationFrame[]> | undefined;
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly id: string,
+    readonly userId: string,
+    readonly socket: ClientSocket,
+    private readonly options: ConnectionOptions,
+  ) {}
+
+  get open(): boolean {
+    return this.socket.readyState === SOCKET_OPEN;
+  }
+
+  /**
+   * Queues `text` unless the client has fallen too far behind: memory per
+   * connection stays bounded, and the client is told to reconnect and `sync`.
+   */
+  send(text: string, callback?: (error?: Error) => void): void {
+    if (!this.open) return callback?.();
+    if (this.socket.bufferedAmount + text.length > this.options.sendBufferBytes) {
+      this.options.onSlowConsumer?.();
+      // `close` waits for the queue to drain, up to ws's close timeout; then the socket is destroyed.
+      this.socket.close(CloseCode.slowConsumer, 'send buffer full: reconnect and sync');
+      return callback?.();
+    }
+    this.socket.send(text, callback);
+  }
+
+  sendFrame(frame: { type: string; id?: string | number; data: unknown }): void {
+    this.send(JSON.stringify(frame));
+  }
+
+  /**
+   * Sends replayed frames (skipping revisions already sent) and resolves once the
+   * last was handed to the kernel, so a long replay goes at the client's pace.
+   */
+  sendReplayed(frames: readonly ConversationFrame[]): Promise<void> {
+    let written: Promise<void> = Promise.resolve();
+    const last = frames.findLastIndex((frame) => !this.wasSent(frame.conversationId, frame.rev ?? -1));
+    frames.forEach((frame, index) => {
+      if (index !== last) return this.sendConversationFrame(frame);
+      written = new Promise((resolve) => this.sendConversationFrame(frame, () => resolve()));
+    });
+    return this.open ? written : Promise.resolve();
+  }
+
+  /** A live frame: held while its conversation replays, dropped if this connection already has it. */
+  deliver(frame: ConversationFrame): void {
+    const held = this.held?.get(frame.conversationId);
+    if (held) {
+      held.push(frame);
+      return;
+    }
+    this.sendConversationFrame(frame);
+  }
+
+  /** Sends unless that revision was sent before; extends the record of what was sent. */
+  sendConversationFrame(frame: ConversationFrame, callback?: () => void): void {
+    if (frame.rev === undefined) {
+      this.send(frame.text, callback);
+      return;
+    }
+    this.sent ??= new Map();
+    const range = this.sent.get(frame.conversationId);
+    if (range && frame.rev >= range.from && frame.rev <= range.to) return callback?.();
+    if (!range || frame.rev !== range.to + 1) {
+      // The first frame of a conversation, or one after a gap the client will `sync` over.
+      this.sent.set(frame.conversationId, { from: frame.rev, to: frame.rev });
+    } else {
+      range.to = frame.rev;
+    }
+    this.send(frame.text, callback);
+  }
+
+  /** Starts holding live frames of these conversations back until `endReplay`. */
+  beginReplay(conversationIds: Iterable<string>): void {
+    this.held ??= new Map();
+    for (const conversationId of conversationIds) this.held.set(conversationId, []);
+  }
+
+  /**
+   * Records that revisions `(afterRev, lastRev]` were replayed, then releases the
+   * held live frames past them, in order. Call after `sync.done` was sent.
+   */
+  endReplay(cursors: ReadonlyMap<string, { afterRev: number; lastRev: number }>): void {
+    for (const [conversationId, { afterRev, lastRev }] of cursors) {
+      const held = this.held?.get(conversationId) ?? [];
+      this.held?.delete(conversationId);
+      if (lastRev > afterRev) {
+        this.sent ??= new Map();
+        const range = this.sent.get(conversationId);
+        this.sent.set(conversationId, {
+          from: Math.min(afterRev + 1, range?.from ?? afterRev + 1),
+          to: Math.max(lastRev, range?.to ?? lastRev),
+        });
+      }
+      for (const frame of held) this.sendConversationFrame(frame);
+    }
+    if (this.held?.size === 0) this.held = undefined;
+  }
+
+  /** True when this revision of the conversation was already sent on this connection. */
+  wasSent(conversationId: string, rev: number): boolean {
+    const range = this.sent?.get(conversationId);
+    return range !== undefined && rev >= range.from && rev <= range.to;
+  }
+
+  /** Runs `work` after every earlier one: a client's requests take effect in the order it sent them. */
+  serially(work: () => Promise<void>): Promise<void> {
+    const turn = this.queue.then(work, work);
+    this.queue = turn.catch(() => undefined);
+    return turn;
+  }
+
+  /** Resolves when every request received so far has been answered. */
+  idle(): Promise<void> {
+    return this.queue;
+  }
+}

@@ -1,0 +1,173 @@
+import { decodeRecorded } from '../commands/shared/event-codec.js';
+import type { ConversationEvent } from '../domain/conversation/conversation.events.js';
+import type { ReceiptsEvent } from '../domain/receipts/receipts.events.js';
+import type { EventStore, RecordedEvent, Subscription } from '../infra/eventstore/event-store.js';
+import type { Logger } from '../infra/logging/logger.js';
+import { backoffDelay, sleep } from '../projections/runner/backoff.js';
+import type { Connection, ConversationFrame } from './connection.js';
+import { frameOf } from './frames.js';
+import type { Hub } from './hub.js';
+import type { RealtimeQueries } from './realtime-queries.js';
+
+const CONVERSATION_PREFIX = 'conversation-';
+const RECEIPTS_PREFIX = 'receipts-';
+
+export interface LiveFanoutDeps {
+  eventStore: EventStore;
+  hub: Hub;
+  queries: RealtimeQueries;
+  /** Resolves once the read models have applied the event at `position`. */
+  waitForPosition: (position: bigint) => Promise<boolean>;
+  logger: Logger;
+}
+
+/**
+ * This node's subscription to the log: every event of a conversation or receipts
+ * stream becomes one frame, built once, for the members connected here. It also
+ * keeps the hub's membership current from the same events, in the same order,
+ * so a frame never goes to someone who was not a member when it happened. Each
+ * node runs its own: the log is the bus, no broker sits between nodes.
+ */
+export class LiveFanout {
+  /**
+   * The position through which membership changes have reached the hub. A
+   * connection's membership snapshot must be at least this recent.
+   */
+  position = 0n;
+  private subscription: Subscription | undefined;
+  private loop: Promise<void> | undefined;
+  private readonly abort = new AbortController();
+
+  constructor(private readonly deps: LiveFanoutDeps) {}
+
+  /** Subscribes from the head: a client catches up on the past with `sync`, not from here. */
+  async start(): Promise<void> {
+    this.position = await this.deps.eventStore.headPosition();
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await this.subscription?.stop();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (!this.abort.signal.aborted) {
+      this.subscription = this.deps.eventStore.subscribeToAll({
+        from: { after: this.position },
+        filter: { streamPrefixes: [CONVERSATION_PREFIX, RECEIPTS_PREFIX] },
+      });
+      try {
+        for await (const event of this.subscription) {
+          await this.handle(event);
+          failures = 0;
+        }
+        if (this.abort.signal.aborted) return;
+        throw new Error('the subscription to $all ended');
+      } catch (error) {
+        if (this.abort.signal.aborted) return;
+        failures += 1;
+        this.deps.logger.error(
+          { err: error, attempt: failures },
+          'realtime subscription failed; resubscribing',
+        );
+        await this.subscription.stop();
+        await sleep(backoffDelay(failures, 100, 5_000), this.abort.signal);
+      }
+    }
+  }
+
+  private async handle(event: RecordedEvent): Promise<void> {
+    // First: anyone attaching from now on loads a snapshot at least this recent.
+    this.position = event.position;
+    try {
+      if (event.stream.startsWith(CONVERSATION_PREFIX)) {
+        await this.conversationEvent(event.stream.slice(CONVERSATION_PREFIX.length), event);
+      } else if (event.stream.startsWith(RECEIPTS_PREFIX)) {
+        this.receiptsEvent(event.stream.slice(RECEIPTS_PREFIX.length), event);
+      }
+    } catch (error) {
+      // One bad event must not stop every client's feed; a client that sees the gap syncs.
+      this.deps.logger.error(
+        { err: error, stream: event.stream, revision: event.revision },
+        'realtime could not fan out an event',
+      );
+    }
+  }
+
+  private async conversationEvent(conversationId: string, recorded: RecordedEvent): Promise<void> {
+    const event = decodeRecorded<ConversationEvent>(recorded);
+    const { hub } = this.deps;
+    const change = (userId: string, joined: boolean) =>
+      hub.changeMembership(userId, conversationId, joined, recorded.position);
+    // Joins apply before choosing recipients (a new member gets its own join), leaves after.
+    if (event.type === 'ConversationCreated' || event.type === 'MembersAdded') {
+      for (const member of event.data.members) change(member.userId, true);
+    }
+    const recipients = [...hub.recipients(conversationId, recorded.position)];
+    if (event.type === 'MemberRemoved') change(event.data.userId, false);
+    if (recipients.length === 0) return;
+
+    const actorId = typeof recorded.metadata.actorId === 'string' ? recorded.metadata.actorId : '';
+    const frame = await frameOf(conversationId, recorded, {
+      message: async (messageId) => {
+        await this.deps.waitForPosition(recorded.position);
+        return this.deps.queries.getMessage(conversationId, messageId);
+      },
+      conversation: async () => {
+        await this.deps.waitForPosition(recorded.position);
+        return this.deps.queries.getConversation(actorId, conversationId);
+      },
+    });
+    deliverOnce(recipients, conversationId, recorded.revision, frame);
+  }
+
+  private receiptsEvent(conversationId: string, recorded: RecordedEvent): void {
+    const event = decodeRecorded<ReceiptsEvent>(recorded);
+    if (event.type !== 'ReadMarkerMoved') return;
+    const { userId, seq } = event.data;
+    // Kept outside the conversation's stream: no `rev`, not replayed by `sync`.
+    const text = JSON.stringify({ type: 'message.read', data: { conversationId, userId, seq } });
+    for (const connection of this.deps.hub.recipients(conversationId, recorded.position))
+      connection.deliver({ conversationId, text });
+  }
+}
+
+/**
+ * Serializes the frame once. A conversation carries the caller's own `readSeq`
+ * and `unreadCount`, so for those frames each member gets them from the read markers.
+ */
+function deliverOnce(
+  recipients: readonly Connection[],
+  conversationId: string,
+  rev: number,
+  frame: { type: string; data: Record<string, unknown> },
+): void {
+  const conversation = frame.data.conversation as PersonalizableConversation | null | undefined;
+  const shared = conversation ? undefined : JSON.stringify(frame);
+  const perUser = new Map<string, string>();
+  for (const connection of recipients) {
+    let text = shared ?? perUser.get(connection.userId);
+    if (text === undefined) {
+      text = JSON.stringify({
+        ...frame,
+        data: { ...frame.data, conversation: personalize(conversation!, connection.userId) },
+      });
+      perUser.set(connection.userId, text);
+    }
+    const outgoing: ConversationFrame = { conversationId, rev, text };
+    connection.deliver(outgoing);
+  }
+}
+
+interface PersonalizableConversation {
+  lastSeq: number;
+  readMarkers?: { userId: string; seq: number }[];
+}
+
+export function personalize(conversation: PersonalizableConversation, userId: string) {
+  const readSeq = conversation.readMarkers?.find((marker) => marker.userId === userId)?.seq ?? 0;
+  return { ...conversation, readSeq, unreadCount: Math.max(0, conversation.lastSeq - readSeq) };
+}
