@@ -1,10 +1,12 @@
 import { benchEventStore } from './eventstore.bench.js';
+import { benchSearch } from './search.bench.js';
 import { benchSend } from './send.bench.js';
 
 /** `npm run bench -- <workload> [args…]`: prints one JSON line per measured case. */
 const workloads: Record<string, (args: string[]) => Promise<void>> = {
   eventstore: benchEventStore,
   send: benchSend,
+  search: benchSearch,
 };
 
 const [name, ...args] = process.argv.slice(2);

@@ -1,0 +1,61 @@
+import type { MessageSent } from '../../domain/conversation/conversation.events.js';
+import type { RecordedEvent } from '../../infra/eventstore/event-store.js';
+import type { IndexedMessage, MessageSearchIndex } from '../../infra/search/message-search-index.js';
+import { applyInRuns } from '../event-runs.js';
+import type { Projection } from '../projection.js';
+import { conversationIdOf, decodeRecorded } from '../recorded-events.js';
+
+/**
+ * Message search: sends index a message's text, edits replace it, deletes remove
+ * it for good. Each write carries the event's stream revision, which the index
+ * uses to ignore anything older than what it holds (see `MessageSearchIndex`).
+ *
+ * Named after its engine: each engine's index is filled from its own checkpoint,
+ * so switching engines fills the new one from the start of the log.
+ */
+export function searchProjection(index: MessageSearchIndex): Projection {
+  const projection: Projection = {
+    name: `search-${index.engine}`,
+    version: 1,
+    eventTypes: ['MessageSent', 'MessageEdited', 'MessageDeleted'],
+    migrations: index.migrations,
+
+    async apply(tx, recorded) {
+      const event = decodeRecorded(recorded);
+      const conversationId = conversationIdOf(recorded);
+      const revision = recorded.revision;
+      switch (event.type) {
+        case 'MessageSent':
+          await index.indexMessages(tx, [toIndexedMessage(recorded)]);
+          return;
+        case 'MessageEdited': {
+          const { messageId, body } = event.data;
+          await index.reindexBody(tx, { messageId, conversationId, revision, body });
+          return;
+        }
+        case 'MessageDeleted':
+          await index.removeMessage(tx, { messageId: event.data.messageId, conversationId, revision });
+          return;
+        default:
+          // Not among `eventTypes`: never delivered here.
+          return;
+      }
+    },
+
+    // A replay is mostly sends: each run of them is one write.
+    applyBatch(tx, events) {
+      return applyInRuns(
+        events,
+        'MessageSent',
+        (run) => index.indexMessages(tx, run.map(toIndexedMessage)),
+        (event) => projection.apply(tx, event),
+      );
+    },
+  };
+  return projection;
+}
+
+function toIndexedMessage(recorded: RecordedEvent): IndexedMessage {
+  const { messageId, body, sentAt } = (decodeRecorded(recorded) as MessageSent).data;
+  return { messageId, conversationId: conversationIdOf(recorded), revision: recorded.revision, body, sentAt };
+}
