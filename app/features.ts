@@ -2,10 +2,14 @@ import type { Feature, Infrastructure } from './compose.js';
 import { accountsFeature } from './features/accounts.feature.js';
 import { conversationsFeature } from './features/conversations.feature.js';
 import { realtimeFeature } from './features/realtime.feature.js';
+import { searchFeature } from './features/search.feature.js';
+import { unreadFeature } from './features/unread.feature.js';
 
 /** Every feature `npm start` runs, in the order they start (accounts first: the others need its auth plugin). */
 export const allFeatures: readonly ((infrastructure: Infrastructure) => Feature | Promise<Feature>)[] = [
   accountsFeature(),
   conversationsFeature(),
   realtimeFeature(),
+  searchFeature(),
+  unreadFeature(),
 ];

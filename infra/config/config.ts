@@ -13,7 +13,7 @@ const seconds = z.coerce.number().int().positive();
  * Everything Parley reads from the environment, validated once at start. A bad
  * value stops the process with a message that names the variable.
  */
-const environmentSchema = z.object({
+export const environmentSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
   HOST: z.string().default('0.0.0.0'),
   DATA_DIR: z.string().default('./data'),
@@ -23,6 +23,8 @@ const environmentSchema = z.object({
   /** `esdb://…` for EventStoreDB or `postgres://…`; defaults to DATABASE_URL, else embedded. */
   EVENTSTORE_URL: optionalUrl,
   REDIS_URL: optionalUrl,
+  /** Prefix of every Redis key Parley writes, so several deployments (or test runs) can share one Redis. */
+  REDIS_KEY_PREFIX: z.string().min(1).max(100).default('parley:'),
   ELASTICSEARCH_URL: optionalUrl,
   S3_ENDPOINT: optionalUrl,
   SMTP_URL: optionalUrl,
@@ -56,7 +58,11 @@ const environmentSchema = z.object({
   WS_RATE_LIMIT_PER_SECOND: z.coerce.number().positive().default(20),
   WS_RATE_LIMIT_BURST: z.coerce.number().int().positive().default(40),
   /** WebSocket: bytes queued for one client past which it is disconnected as a slow consumer. */
-  WS_SEND_BUFFER_BYTES: z.coerce.number().int().min(1024).default(2 * 1024 * 1024),
+  WS_SEND_BUFFER_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(2 * 1024 * 1024),
   /** WebSocket: seconds between pings; a peer that misses one is dropped. */
   WS_HEARTBEAT_SECONDS: seconds.default(30),
   /** Per source address; higher than per user because many users can share one address (NAT). */

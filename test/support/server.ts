@@ -34,6 +34,8 @@ export async function startTestServer(
     HOST: '127.0.0.1',
     DATA_DIR: dataDir,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    // Redis outlives a test's database: keys of one run must never meet another's.
+    REDIS_KEY_PREFIX: `parley:test:${path.basename(dataDir)}:`,
     ...(database ? { DATABASE_URL: database.url } : {}),
     ...environment,
   });

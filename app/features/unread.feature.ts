@@ -1,0 +1,62 @@
+import { createMemoryUnreadCounters } from '../../infra/unread/memory.unread-counters.js';
+import { createRedisUnreadCounters } from '../../infra/unread/redis.unread-counters.js';
+import { UnreadProjector } from '../../projections/unread/unread.projector.js';
+import type { Feature, Infrastructure } from '../compose.js';
+
+/** The unread counters' query side, for routes and the WebSocket. */
+export interface UnreadQueries {
+  /** `userId`'s unread messages in the conversation, or null when they are not a member. */
+  unreadCount(userId: string, conversationId: string): Promise<number | null>;
+  /** True once the counters include the event at `position` (read-your-writes); false after `timeoutMs`. */
+  waitForPosition(position: bigint, timeoutMs?: number): Promise<boolean>;
+}
+
+export interface UnreadService {
+  queries: UnreadQueries;
+  /** Drops the counters and replays the log (see `UnreadProjector.rebuild`). */
+  rebuild(): Promise<void>;
+}
+
+type UnreadInfrastructure = Pick<Infrastructure, 'config' | 'eventStore' | 'logger'>;
+
+const perApp = new WeakMap<UnreadInfrastructure, UnreadService>();
+
+/** The unread counters of a composed app, once its unread feature is wired. */
+export function unreadOf(infra: UnreadInfrastructure): UnreadService | undefined {
+  return perApp.get(infra);
+}
+
+/**
+ * Unread counters kept from the log by their own projector: in Redis when
+ * `REDIS_URL` is set (shared by every node, under `REDIS_KEY_PREFIX`), else in process.
+ */
+export function unreadFeature() {
+  return async (infra: UnreadInfrastructure): Promise<Feature> => {
+    const { config, eventStore, logger } = infra;
+    const counters = config.REDIS_URL
+      ? await createRedisUnreadCounters({
+          url: config.REDIS_URL,
+          keyPrefix: `${config.REDIS_KEY_PREFIX}unread:`,
+          logger,
+        })
+      : createMemoryUnreadCounters();
+    const projector = new UnreadProjector({ eventStore, counters, logger });
+    perApp.set(infra, {
+      queries: {
+        async unreadCount(userId, conversationId) {
+          const state = await counters.readState(userId, conversationId);
+          return state?.unreadCount ?? null;
+        },
+        waitForPosition: (position, timeoutMs) => projector.waitForPosition(position, timeoutMs),
+      },
+      rebuild: () => projector.rebuild(),
+    });
+    return {
+      start: () => projector.start(),
+      async stop() {
+        await projector.stop();
+        await counters.close();
+      },
+    };
+  };
+}
