@@ -9,6 +9,7 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import {
   jsonSchemaTransform,
+  jsonSchemaTransformObject,
   serializerCompiler,
   validatorCompiler,
   type ZodTypeProvider,
@@ -99,6 +100,8 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
       security: [{ bearer: [] }],
     },
     transform: jsonSchemaTransform,
+    // Schemas with a `.meta({ id })` (Message, Conversation…) become components the routes refer to.
+    transformObject: jsonSchemaTransformObject,
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
 
