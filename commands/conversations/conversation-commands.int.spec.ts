@@ -166,6 +166,19 @@ describe('conversation commands on a real event store', () => {
     expect(receipts.map((event) => (event.data as { seq: number }).seq)).toEqual([1, 3]);
   });
 
+  it('a member who left and came back can mark read below their old marker', async () => {
+    const conversationId = await group();
+    for (const body of ['a', 'b', 'c']) {
+      await commands.sendMessage(conversationId, { clientMsgId: randomUUID(), body }, { actorId: alice });
+    }
+    await commands.markRead(conversationId, 3, { actorId: bob });
+    await commands.removeMember(conversationId, bob, { actorId: bob });
+    await commands.addMembers(conversationId, [bob], { actorId: alice });
+    await commands.markRead(conversationId, 2, { actorId: bob });
+    const receipts = await store.readStream(`receipts-${conversationId}`);
+    expect(receipts.map((event) => (event.data as { seq: number }).seq)).toEqual([3, 2]);
+  });
+
   it('rejects a command that breaks a rule without touching the batch around it', async () => {
     const conversationId = await group();
     const outcomes = await Promise.allSettled([

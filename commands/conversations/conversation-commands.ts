@@ -218,16 +218,19 @@ export class ConversationCommands {
    * come from the conversation's committed state.
    */
   async markRead(conversationId: string, seq: number, meta: CommandMetadata): Promise<Written> {
-    const lastSeq = await this.conversations.read(conversationStream(conversationId), (state) => {
-      if (!state.exists || !state.members.has(meta.actorId))
-        throw new NotFoundError('conversation not found');
-      return state.lastSeq;
-    });
+    const { lastSeq, memberSince } = await this.conversations.read(
+      conversationStream(conversationId),
+      (state) => {
+        const member = state.exists ? state.members.get(meta.actorId) : undefined;
+        if (!state.exists || !member) throw new NotFoundError('conversation not found');
+        return { lastSeq: state.lastSeq, memberSince: member.joinedAt };
+      },
+    );
     const now = this.deps.clock();
     return this.receipts.execute(
       receiptsStream(conversationId),
       (state) => ({
-        events: markRead({ conversationId, userId: meta.actorId, seq }, state, lastSeq, now),
+        events: markRead({ conversationId, userId: meta.actorId, seq, memberSince }, state, lastSeq, now),
         answer: (commit: Commit) => ({ position: commit.position }),
       }),
       metadataOf(meta),

@@ -2,8 +2,15 @@ import { nextReadSeq } from '../conversation/read-marker.js';
 import { setEntry, type UndoLog } from '../undo-log.js';
 import type { ReadMarkerMoved, ReceiptsEvent } from './receipts.events.js';
 
-/** Explicit read markers of one conversation: userId → seq. */
-export type ReceiptsState = Map<string, number>;
+/** A member's explicit read marker and when it was set. */
+export interface ReadMarker {
+  seq: number;
+  /** ISO time of the ReadMarkerMoved that set it. */
+  at: string;
+}
+
+/** Explicit read markers of one conversation, by user id. */
+export type ReceiptsState = Map<string, ReadMarker>;
 
 export function initialReceiptsState(): ReceiptsState {
   return new Map();
@@ -20,8 +27,9 @@ export function evolveReceiptsWithUndo(
   event: ReceiptsEvent,
   undo: UndoLog | undefined,
 ): ReceiptsState {
-  const current = state.get(event.data.userId) ?? 0;
-  setEntry(state, event.data.userId, Math.max(current, event.data.seq), undo);
+  // The newest event wins: markers only move forward within one membership, and a
+  // member who left and came back starts again below their old marker.
+  setEntry(state, event.data.userId, { seq: event.data.seq, at: event.data.at }, undo);
   return state;
 }
 
@@ -29,11 +37,14 @@ export interface MarkRead {
   conversationId: string;
   userId: string;
   seq: number;
+  /** When the member's current membership began (their `joinedAt`). */
+  memberSince: string;
 }
 
 /**
  * Moves a member's marker forward (clamped to the conversation's last seq).
- * Membership is checked by the caller against the conversation's state.
+ * Membership is checked by the caller against the conversation's state; a marker
+ * set before the current membership began counts as none, as in the read models.
  */
 export function markRead(
   command: MarkRead,
@@ -41,7 +52,9 @@ export function markRead(
   lastSeq: number,
   now: Date,
 ): ReadMarkerMoved[] {
-  const next = nextReadSeq(state.get(command.userId) ?? 0, command.seq, lastSeq);
+  const marker = state.get(command.userId);
+  const current = marker && marker.at >= command.memberSince ? marker.seq : 0;
+  const next = nextReadSeq(current, command.seq, lastSeq);
   if (next === null) return [];
   return [
     {
