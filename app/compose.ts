@@ -17,6 +17,8 @@ import { createRedisRateLimiter } from '../infra/ratelimit/redis.rate-limiter.js
 import type { ReadinessCheck } from '../gateway/health/health.route.js';
 import { ProjectionHub } from './projection-hub.js';
 
+type ProjectionHubDeps = ConstructorParameters<typeof ProjectionHub>[0];
+
 /** What a feature needs from the composition root to wire itself. */
 export interface Infrastructure {
   config: Config;
@@ -47,7 +49,8 @@ export interface Parley {
   close(): Promise<void>;
 }
 
-async function openSqlClient(config: Config): Promise<SqlClient> {
+/** Read models' database: PostgreSQL when DATABASE_URL is set, else embedded PGlite in DATA_DIR. */
+export async function openSqlClient(config: Config): Promise<SqlClient> {
   if (config.DATABASE_URL) {
     return createPostgresClient({
       connectionString: config.DATABASE_URL,
@@ -60,7 +63,8 @@ async function openSqlClient(config: Config): Promise<SqlClient> {
   return createPgliteClient({ dataDir });
 }
 
-async function openEventStore(config: Config, sql: SqlClient): Promise<EventStore> {
+/** The event store engine EVENTSTORE_URL names; with none, the read models' database (`sql`). */
+export async function openEventStore(config: Config, sql: SqlClient): Promise<EventStore> {
   const url = config.EVENTSTORE_URL;
   if (url?.startsWith('esdb://') || url?.startsWith('esdb+discover://')) {
     const { openEsdbEventStore } = await import('../infra/eventstore/esdb/esdb.event-store.js');
@@ -80,6 +84,8 @@ export async function composeParley(
   config: Config,
   logger: Logger,
   features: readonly ((infrastructure: Infrastructure) => Feature | Promise<Feature>)[] = [],
+  /** Tools (the CLI) pass their own hub to see which projections the features register. */
+  createProjectionHub = (deps: ProjectionHubDeps) => new ProjectionHub(deps),
 ): Promise<Parley> {
   const metrics = createMetrics();
   const rateLimiter = config.REDIS_URL
@@ -98,7 +104,7 @@ export async function composeParley(
     await sql.close();
     throw error;
   }
-  const projections = new ProjectionHub({ sql, eventStore, metrics, logger });
+  const projections = createProjectionHub({ sql, eventStore, metrics, logger });
   const infrastructure: Infrastructure = {
     config,
     logger,
