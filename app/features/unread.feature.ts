@@ -52,6 +52,10 @@ export function unreadFeature() {
       rebuild: () => projector.rebuild(),
     });
     return {
+      // Reading the checkpoint is a round trip to Redis: what /ready needs to know.
+      readiness: config.REDIS_URL
+        ? [{ name: 'redis', check: () => counters.checkpoint().then(() => undefined) }]
+        : [],
       start: () => projector.start(),
       async stop() {
         await projector.stop();

@@ -49,3 +49,23 @@ describe.each<TestMode>(['embedded', 'postgres'])('the gateway basics (%s)', (mo
     expect(replaced.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 });
+
+describe('readiness with Redis configured', () => {
+  let server: TestServer;
+
+  beforeAll(async () => {
+    server = await startTestServer('postgres', {
+      REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    });
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('asks Redis too', async () => {
+    const response = await fetch(`${server.baseUrl}/ready`);
+    const body = (await response.json()) as { checks: { name: string; ok: boolean }[] };
+    expect(response.status).toBe(200);
+    expect(body.checks).toContainEqual(expect.objectContaining({ name: 'redis', ok: true }));
+  });
+});
