@@ -12,6 +12,7 @@ import { conversationCreated, conversationStream, messageSent } from '../project
 import { appendDomainEvents } from '../projections/testing/domain-events.js';
 import { searchMessages } from '../readmodels/search/search.query.js';
 import { createTestDatabase } from '../test/support/postgres.js';
+import { seededRandom } from '../test/support/seeded-random.js';
 import { report, round, summarize } from './stats.js';
 
 const MESSAGES = Number(process.env.BENCH_SEARCH_MESSAGES ?? 200_000);
@@ -22,43 +23,6 @@ const VOCABULARY = 20_000;
 const QUERIES = 1_000;
 const WARMUP_QUERIES = 50;
 
-/** A seeded generator, so every run indexes the same text. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
-/**
- * Words drawn with Zipf's law (rank r has weight 1/r), as in natural text: a few
- * words are in a large share of the messages, most are rare. Queries are drawn
- * the same way, so common words (the slow case: many matches to rank) are asked
- * for as often as they occur.
- */
-function zipfWords(next: () => number): () => string {
-  const cumulative: number[] = [];
-  let total = 0;
-  for (let rank = 1; rank <= VOCABULARY; rank++) cumulative.push((total += 1 / rank));
-  const words = Array.from({ length: VOCABULARY }, (_, index) => {
-    let word = '';
-    for (let n = index + 1; n > 0; n = Math.floor(n / 20))
-      word += 'bcdfghjklmnprstvwxyz'[n % 20]! + 'aeiou'[n % 5]!;
-    return word;
-  });
-  return () => {
-    const target = next() * total;
-    let low = 0;
-    let high = VOCABULARY - 1;
-    while (low < high) {
-      const middle = (low + high) >> 1;
-      if (cumulative[middle]! < target) low = middle + 1;
-      else high = middle;
-    }
     return words[low]!;
   };
 }
@@ -94,7 +58,7 @@ export async function benchSearch(): Promise<void> {
   const sql = createPostgresClient({ connectionString: database.url, max: 4, applicationName: 'bench' });
   const store = await SqlEventStore.open(sql);
   try {
-    const next = random(42);
+    const next = seededRandom(42);
     const word = zipfWords(next);
     const users = Array.from({ length: USERS }, () => randomUUID());
     const pick = <T>(items: readonly T[]) => items[Math.floor(next() * items.length)]!;

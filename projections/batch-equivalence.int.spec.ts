@@ -5,19 +5,8 @@ import type { RecordedEvent } from '../infra/eventstore/event-store.js';
 import { migrate } from '../infra/sql/migrate.js';
 import type { SqlClient } from '../infra/sql/sql-client.js';
 import { chatProjections } from './index.js';
+import { seededRandom } from '../test/support/seeded-random.js';
 import { openTestEngine, type EngineName, type TestEngine } from './testing/test-engine.js';
-
-/** A small seeded generator, so a failing workload can be replayed. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * A random chat history written through the real command side, so every event is
