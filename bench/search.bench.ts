@@ -23,6 +23,31 @@ const VOCABULARY = 20_000;
 const QUERIES = 1_000;
 const WARMUP_QUERIES = 50;
 
+/**
+ * Words drawn with Zipf's law (rank r has weight 1/r), as in natural text: a few
+ * words are in a large share of the messages, most are rare. Queries are drawn
+ * the same way, so common words (the slow case: many matches to rank) are asked
+ * for as often as they occur.
+ */
+function zipfWords(next: () => number): () => string {
+  const cumulative: number[] = [];
+  let total = 0;
+  for (let rank = 1; rank <= VOCABULARY; rank++) cumulative.push((total += 1 / rank));
+  const words = Array.from({ length: VOCABULARY }, (_, index) => {
+    let word = '';
+    for (let n = index + 1; n > 0; n = Math.floor(n / 20))
+      word += 'bcdfghjklmnprstvwxyz'[n % 20]! + 'aeiou'[n % 5]!;
+    return word;
+  });
+  return () => {
+    const target = next() * total;
+    let low = 0;
+    let high = VOCABULARY - 1;
+    while (low < high) {
+      const middle = (low + high) >> 1;
+      if (cumulative[middle]! < target) low = middle + 1;
+      else high = middle;
+    }
     return words[low]!;
   };
 }
