@@ -15,8 +15,22 @@ export interface FrameLookups {
 }
 
 /**
+ * A new message's attachments as PROTOCOL.md shows them (filename, size, a fresh
+ * download URL): the event has only keys, so they come from the read model's view
+ * of the message; `{ key }` alone if the read model does not have it yet.
+ */
+async function attachmentsOf(
+  data: { messageId: string; attachments: readonly string[] },
+  lookups: FrameLookups,
+): Promise<unknown[]> {
+  const message = await lookups.message(data.messageId);
+  const views: unknown = message?.attachments;
+  return Array.isArray(views) ? (views as unknown[]) : data.attachments.map((key) => ({ key }));
+}
+
+/**
  * One frame per conversation event, carrying `conversationId` and the event's
- * `rev`. A new message is built from its event alone; an edit or a reaction
+ * `rev`. A new message is built from its event (plus its attachments' views); an edit or a reaction
  * carries the message as the read model has it now (PROTOCOL.md's
  * `message.update` holds a whole Message), and so does a conversation change.
  */
@@ -42,7 +56,7 @@ export async function frameOf(
             senderId: data.senderId,
             clientMsgId: data.clientMsgId,
             body: data.body,
-            attachments: [],
+            attachments: data.attachments.length === 0 ? [] : await attachmentsOf(data, lookups),
             replyTo: data.replyTo,
             reactions: {},
             createdAt: data.sentAt,

@@ -16,6 +16,8 @@ import {
 import { getMessage, getMessages } from '../../readmodels/messages/messages.query.js';
 import type { SqlExecutor } from '../../infra/sql/sql-client.js';
 import type { Feature, Infrastructure } from '../compose.js';
+import { handleCheckAttachments } from '../../commands/attachments/check-attachments.handler.js';
+import { attachmentsOf } from './attachments.shared.js';
 import { conversationCommandsOf } from './conversation-commands.shared.js';
 
 /** The read models behind the routes' query port. */
@@ -35,8 +37,9 @@ export function sqlConversationQueries(db: SqlExecutor): ConversationQueries {
  * that says which user ids exist).
  */
 export function conversationsFeature() {
-  return (infra: Infrastructure): Feature => {
+  return async (infra: Infrastructure): Promise<Feature> => {
     const { sql, eventStore, projections } = infra;
+    const checkAttachments = handleCheckAttachments((await attachmentsOf(infra)).deps);
     projections.register(...chatProjections);
     const commands = conversationCommandsOf(infra);
     const routes: FastifyPluginAsync = async (app) => {
@@ -49,7 +52,7 @@ export function conversationsFeature() {
         callerId: (request) => requireUser(request).id,
       };
       await app.register(conversationRoutes(deps));
-      await app.register(messageRoutes(deps));
+      await app.register(messageRoutes(deps, { checkAttachments }));
       await app.register(eventsRoute(deps));
     };
     return { routes };

@@ -1,15 +1,16 @@
 import { z } from 'zod';
 
 /** PROTOCOL.md's objects as zod schemas: they validate and serialize answers and document them in OpenAPI. */
-// Until uploads land (POST /v1/attachments) a message cannot carry attachments, so
-// only `key` is known to the read side; the other fields come with the blob store.
-export const attachmentSchema = z.object({
-  key: z.string(),
-  filename: z.string().optional(),
-  contentType: z.string().optional(),
-  size: z.number().optional(),
-  url: z.string().optional(),
-});
+export const attachmentSchema = z
+  .object({
+    key: z.string(),
+    filename: z.string(),
+    contentType: z.string(),
+    size: z.number().int(),
+    /** A time-limited download URL, issued when the message is read; may be relative to the API's base URL. */
+    url: z.string(),
+  })
+  .meta({ id: 'Attachment' });
 
 export const messageSchema = z
   .object({

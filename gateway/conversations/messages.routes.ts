@@ -16,9 +16,17 @@ import { waitForReadModels } from './read-your-writes.js';
 
 const tags = ['messages'];
 
+export interface MessageRouteOptions {
+  /**
+   * Throws `ForbiddenError` for a key the sender was not granted and `ValidationError`
+   * for one not uploaded yet. Absent (no attachments feature): no key is accepted.
+   */
+  checkAttachments?: (senderId: string, keys: readonly string[]) => Promise<void>;
+}
+
 /** Messages of a conversation: send, page through, edit, delete, react. */
 export const messageRoutes =
-  (deps: ConversationRouteDeps): FastifyPluginAsync =>
+  (deps: ConversationRouteDeps, options: MessageRouteOptions = {}): FastifyPluginAsync =>
   async (plugin) => {
     const app = plugin.withTypeProvider<ZodTypeProvider>();
     app.addHook('preHandler', deps.authenticate);
@@ -46,9 +54,12 @@ export const messageRoutes =
       },
       async (request, reply) => {
         const meta = commandMetadata(deps, request);
-        if (request.body.attachments?.length) {
-          // Uploads come with the attachments feature; until then no key can have been uploaded.
-          throw new ValidationError('attachment uploads are not available yet', 'attachments');
+        const keys = request.body.attachments ?? [];
+        if (keys.length > 0) {
+          if (!options.checkAttachments) {
+            throw new ValidationError('attachment uploads are not available', 'attachments');
+          }
+          await options.checkAttachments(meta.actorId, keys);
         }
         const sent = await deps.commands.sendMessage(request.params.id, request.body, meta);
         await waitForReadModels(deps.waitForPosition, sent.position);

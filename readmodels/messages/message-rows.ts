@@ -1,4 +1,5 @@
 import type { SqlExecutor } from '../../infra/sql/sql-client.js';
+import { loadAttachmentViews } from '../attachments/attachment-views.js';
 import { toIso } from '../sql-values.js';
 import type { MessageView } from './message.view.js';
 
@@ -37,6 +38,10 @@ export async function toMessageViews(db: SqlExecutor, rows: readonly MessageRow[
       (byEmoji[emoji] ??= []).push(user_id);
     }
   }
+  const attachments = await loadAttachmentViews(
+    db,
+    rows.flatMap((row) => (row.deleted ? [] : row.attachments)),
+  );
   return rows.map((row) => ({
     id: row.id,
     conversationId: row.conversation_id,
@@ -44,7 +49,7 @@ export async function toMessageViews(db: SqlExecutor, rows: readonly MessageRow[
     senderId: row.sender_id,
     clientMsgId: row.client_msg_id,
     body: row.deleted ? null : row.body,
-    attachments: row.deleted ? [] : row.attachments.map((key) => ({ key })),
+    attachments: row.deleted ? [] : row.attachments.flatMap((key) => attachments.get(key) ?? []),
     replyTo: row.reply_to,
     reactions: reactions.get(row.id) ?? {},
     createdAt: toIso(row.created_at),

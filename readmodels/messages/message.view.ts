@@ -1,12 +1,7 @@
-/**
- * A message's attachment as the read side knows it today: the key sent with the
- * message. PROTOCOL.md's full `Attachment` (filename, content type, size,
- * download URL) needs the blob store, which resolves keys; until that lands,
- * clients get `{ key }` for each attachment.
- */
-export interface AttachmentRef {
-  key: string;
-}
+import type { AttachmentView } from '../attachments/attachment-views.js';
+
+/** PROTOCOL.md `Attachment`, with a download URL signed when the message was read. */
+export type AttachmentRef = AttachmentView;
 
 /** PROTOCOL.md `Message`. */
 export interface MessageView {

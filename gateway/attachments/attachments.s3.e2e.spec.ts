@@ -1,0 +1,78 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import S3rver from 's3rver';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiClient, registerUser, type RegisteredUser } from '../../test/support/api-client.js';
+import { startTestServer, type TestServer } from '../../test/support/server.js';
+
+/** The whole flow with `S3_ENDPOINT` set: the client talks to the S3 server directly, never to /v1/blobs. */
+describe('attachments in S3 (s3rver started here)', () => {
+  let s3: S3rver;
+  let s3Directory: string;
+  let server: TestServer;
+  let alice: RegisteredUser;
+  let bob: RegisteredUser;
+  let endpoint: string;
+
+  beforeAll(async () => {
+    s3Directory = await mkdtemp(path.join(tmpdir(), 'parley-s3rver-'));
+    s3 = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: s3Directory });
+    endpoint = `http://127.0.0.1:${(await s3.run()).port}`;
+    server = await startTestServer('embedded', {
+      S3_ENDPOINT: endpoint,
+      S3_BUCKET: `parley-e2e-${randomUUID().slice(0, 8)}`,
+      S3_ACCESS_KEY_ID: 'S3RVER',
+      S3_SECRET_ACCESS_KEY: 'S3RVER',
+    });
+    const anonymous = new ApiClient(server.baseUrl);
+    alice = await registerUser(anonymous, 'alice');
+    bob = await registerUser(anonymous, 'bob');
+  });
+  afterAll(async () => {
+    await server?.close();
+    await s3?.close();
+    await rm(s3Directory, { recursive: true, force: true });
+  });
+
+  it('uploads to S3, refuses the key until then, and lets a member download it', async () => {
+    const created = await alice.api.post('/v1/conversations', { kind: 'direct', memberIds: [bob.id] });
+    const conversationId = created.body.id as string;
+    const bytes = randomBytes(300_000);
+    const upload = await alice.api.post('/v1/attachments', {
+      filename: 'plan.pdf',
+      contentType: 'application/pdf',
+      size: bytes.length,
+    });
+    expect(upload.status).toBe(201);
+    expect(upload.body.uploadUrl.startsWith(endpoint)).toBe(true);
+    const send = () =>
+      alice.api.post(`/v1/conversations/${conversationId}/messages`, {
+        clientMsgId: randomUUID(),
+        body: 'plan',
+        attachments: [upload.body.key],
+      });
+    expect((await send()).status).toBe(400);
+
+    const put = await fetch(upload.body.uploadUrl, {
+      method: 'PUT',
+      headers: upload.body.headers,
+      body: bytes,
+    });
+    expect(put.status).toBe(200);
+    expect((await send()).status).toBe(201);
+
+    const page = await bob.api.get(`/v1/conversations/${conversationId}/messages`);
+    const [attachment] = page.body.items.at(-1).attachments;
+    expect(attachment).toMatchObject({
+      filename: 'plan.pdf',
+      contentType: 'application/pdf',
+      size: bytes.length,
+    });
+    const download = await fetch(attachment.url);
+    expect(download.status).toBe(200);
+    expect(download.headers.get('content-disposition')).toMatch(/^attachment; filename="plan.pdf"/);
+    expect(Buffer.from(await download.arrayBuffer()).equals(bytes)).toBe(true);
+  });
+});

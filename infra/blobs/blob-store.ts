@@ -1,0 +1,51 @@
+/**
+ * Where attachment bytes live. Parley never carries the bytes through its API:
+ * it hands out signed URLs, the client uploads and downloads directly, and Parley
+ * only asks the store whether an upload arrived.
+ *
+ * Guarantees every engine keeps (`blob-store.conformance.ts` checks them):
+ * - An upload URL accepts one PUT of exactly `size` bytes with the `Content-Type`
+ *   given, before `expiresAt`; any other size, type, key or a late request is refused
+ *   and stores nothing. Re-uploading before expiry replaces the bytes.
+ * - A download URL serves the bytes until `expiresAt` with the content type given and
+ *   `Content-Disposition: attachment` unless the type is on the inline allow-list
+ *   (`content-disposition.ts`); it is refused afterwards.
+ * - `stat` sees an upload as soon as its PUT has answered 2xx (read-after-write).
+ * - URLs may be relative (`/v1/blobs/…`): clients resolve them against the API's base URL.
+ */
+export interface BlobStore {
+  readonly engine: 'local' | 's3';
+  createUpload(request: UploadRequest): Promise<SignedUpload>;
+  createDownload(request: DownloadRequest): Promise<SignedDownload>;
+  /** The stored object's size, or null when nothing was uploaded under `key`. */
+  stat(key: string): Promise<{ size: number } | null>;
+  /** Throws when the store cannot be reached (readiness). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface UploadRequest {
+  key: string;
+  contentType: string;
+  /** Exact byte count the upload must have. */
+  size: number;
+}
+
+export interface SignedUpload {
+  url: string;
+  method: 'PUT';
+  /** Headers the client must send with the PUT, as given. */
+  headers: Record<string, string>;
+  expiresAt: Date;
+}
+
+export interface DownloadRequest {
+  key: string;
+  filename: string;
+  contentType: string;
+}
+
+export interface SignedDownload {
+  url: string;
+  expiresAt: Date;
+}
