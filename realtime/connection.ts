@@ -6,6 +6,8 @@ export interface ConversationFrame {
   /** The event's stream revision; absent for frames outside the stream (read receipts). */
   rev?: number;
   text: string;
+  /** Runs once the frame was handed to the socket without error (delivery receipts). */
+  onSent?: () => void;
 }
 
 /** Revisions of one conversation this connection has been sent, all of them, from `from` to `to`. */
@@ -49,12 +51,12 @@ export class Connection {
    * connection stays bounded, and the client is told to reconnect and `sync`.
    */
   send(text: string, callback?: (error?: Error) => void): void {
-    if (!this.open) return callback?.();
+    if (!this.open) return callback?.(new Error('connection closed'));
     if (this.socket.bufferedAmount + text.length > this.options.sendBufferBytes) {
       this.options.onSlowConsumer?.();
       // `close` waits for the queue to drain, up to ws's close timeout; then the socket is destroyed.
       this.socket.close(CloseCode.slowConsumer, 'send buffer full: reconnect and sync');
-      return callback?.();
+      return callback?.(new Error('slow consumer'));
     }
     this.socket.send(text, callback);
   }
@@ -89,8 +91,14 @@ export class Connection {
 
   /** Sends unless that revision was sent before; extends the record of what was sent. */
   sendConversationFrame(frame: ConversationFrame, callback?: () => void): void {
+    const sent = frame.onSent
+      ? (error?: Error) => {
+          if (!error) frame.onSent?.();
+          callback?.();
+        }
+      : callback;
     if (frame.rev === undefined) {
-      this.send(frame.text, callback);
+      this.send(frame.text, sent);
       return;
     }
     this.sent ??= new Map();
@@ -102,7 +110,7 @@ export class Connection {
     } else {
       range.to = frame.rev;
     }
-    this.send(frame.text, callback);
+    this.send(frame.text, sent);
   }
 
   /** Starts holding live frames of these conversations back until `endReplay`. */

@@ -93,6 +93,18 @@ export class Hub {
     }
   }
 
+  /** Every connection here of a user who is a member of the conversation now (ephemeral signals). */
+  *localConnections(conversationId: string): Generator<Connection> {
+    for (const userId of this.members.get(conversationId) ?? []) {
+      const user = this.users.get(userId);
+      if (user?.conversations.has(conversationId)) yield* user.connections;
+    }
+  }
+
+  connectionsOf(userId: string): Iterable<Connection> {
+    return this.users.get(userId)?.connections ?? [];
+  }
+
   hasLocalMembers(conversationId: string): boolean {
     return (this.members.get(conversationId)?.size ?? 0) > 0;
   }

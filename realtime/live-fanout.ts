@@ -19,6 +19,14 @@ export interface LiveFanoutDeps {
   /** Resolves once the read models have applied the event at `position`. */
   waitForPosition: (position: bigint) => Promise<boolean>;
   logger: Logger;
+  /** A `message.create` was handed to a recipient's socket without error. */
+  onMessageDelivered?: (connection: Connection, message: DeliveredMessage) => void;
+}
+
+export interface DeliveredMessage {
+  conversationId: string;
+  seq: number;
+  senderId: string;
 }
 
 /**
@@ -121,7 +129,13 @@ export class LiveFanout {
         return this.deps.queries.getConversation(actorId, conversationId);
       },
     });
-    deliverOnce(recipients, conversationId, recorded.revision, frame);
+    const delivered = this.deps.onMessageDelivered;
+    const onSent =
+      event.type === 'MessageSent' && delivered
+        ? (connection: Connection) => () =>
+            delivered(connection, { conversationId, seq: event.data.seq, senderId: event.data.senderId })
+        : undefined;
+    deliverOnce(recipients, conversationId, recorded.revision, frame, onSent);
   }
 
   private receiptsEvent(conversationId: string, recorded: RecordedEvent): void {
@@ -144,6 +158,7 @@ function deliverOnce(
   conversationId: string,
   rev: number,
   frame: { type: string; data: Record<string, unknown> },
+  onSent?: (connection: Connection) => () => void,
 ): void {
   const conversation = frame.data.conversation as PersonalizableConversation | null | undefined;
   const shared = conversation ? undefined : JSON.stringify(frame);
@@ -157,7 +172,7 @@ function deliverOnce(
       });
       perUser.set(connection.userId, text);
     }
-    const outgoing: ConversationFrame = { conversationId, rev, text };
+    const outgoing: ConversationFrame = { conversationId, rev, text, onSent: onSent?.(connection) };
     connection.deliver(outgoing);
   }
 }

@@ -1,15 +1,21 @@
 import type { ConversationCommands } from '../commands/conversations/conversation-commands.js';
 import type { CommandMetadata } from '../commands/shared/event-codec.js';
-import { NotFoundError, ValidationError } from '../domain/errors.js';
+import { NotFoundError } from '../domain/errors.js';
 import { waitForReadModels } from '../gateway/conversations/read-your-writes.js';
 import type { ClientFrameData, ClientFrameType } from './client-frames.schemas.js';
 import type { Connection } from './connection.js';
+import type { PresenceTracker } from './presence.js';
 import type { RealtimeQueries } from './realtime-queries.js';
 import { syncConnection, type SyncDeps } from './sync.js';
+import type { TypingRelay } from './typing.js';
 
 export interface SocketRequestDeps extends SyncDeps {
   commands: ConversationCommands;
   queries: RealtimeQueries;
+  presence: PresenceTracker;
+  typing: TypingRelay;
+  /** As over REST: 403 for a key the sender was not granted, 400 for one not uploaded yet. */
+  checkAttachments: (senderId: string, keys: readonly string[]) => Promise<void>;
 }
 
 /** What a request answers: the `ack` data, or nothing when its answer is other frames. */
@@ -34,10 +40,7 @@ export type SocketRequestHandlers = {
 export function socketRequests(deps: SocketRequestDeps): SocketRequestHandlers {
   return {
     'message.send': async ({ conversationId, ...input }, { meta }) => {
-      if (input.attachments?.length) {
-        // As over REST: uploads come with the attachments feature.
-        throw new ValidationError('attachment uploads are not available yet', 'attachments');
-      }
+      if (input.attachments?.length) await deps.checkAttachments(meta.actorId, input.attachments);
       const sent = await deps.commands.sendMessage(conversationId, input, meta);
       return { status: 'ok', messageId: sent.messageId, seq: sent.seq, duplicate: sent.duplicate };
     },
@@ -65,13 +68,18 @@ export function socketRequests(deps: SocketRequestDeps): SocketRequestHandlers {
       connection.sendFrame({ type: 'pong', ...(id === undefined ? {} : { id }), data: {} });
       return undefined;
     },
-    // Presence and typing are not built yet: say so rather than stay silent.
-    'typing.start': notYet,
-    'typing.stop': notYet,
-    'presence.subscribe': notYet,
+    'typing.start': async ({ conversationId }, { connection }) => {
+      deps.typing.signal(connection.userId, conversationId, true);
+      return { status: 'ok' };
+    },
+    'typing.stop': async ({ conversationId }, { connection }) => {
+      deps.typing.signal(connection.userId, conversationId, false);
+      return { status: 'ok' };
+    },
+    // Answers its own `ack`: the `presence.update` frames must follow it.
+    'presence.subscribe': async ({ userIds }, { connection, id }) => {
+      await deps.presence.watch(connection, userIds, id);
+      return undefined;
+    },
   };
-}
-
-async function notYet(): Promise<Answer> {
-  throw new ValidationError('not supported by this server yet');
 }

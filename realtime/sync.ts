@@ -4,6 +4,7 @@ import type { EventStore, RecordedEvent } from '../infra/eventstore/event-store.
 import type { Connection, ConversationFrame } from './connection.js';
 import { frameOf } from './frames.js';
 import type { Hub } from './hub.js';
+import type { DeliveredMessage } from './live-fanout.js';
 import type { RealtimeQueries } from './realtime-queries.js';
 
 /** Events read and sent per step: the replay waits for the client between steps. */
@@ -14,6 +15,8 @@ export interface SyncDeps {
   hub: Hub;
   queries: RealtimeQueries;
   waitForPosition: (position: bigint) => Promise<boolean>;
+  /** A replayed `message.create` was handed to the socket without error (delivery receipts). */
+  onMessageDelivered?: (connection: Connection, message: DeliveredMessage) => void;
 }
 
 /**
@@ -70,7 +73,12 @@ async function replayConversation(
     const frames: ConversationFrame[] = [];
     for (const event of events) {
       const frame = await frameOf(conversationId, event, lookups);
-      frames.push({ conversationId, rev: event.revision, text: JSON.stringify(frame) });
+      frames.push({
+        conversationId,
+        rev: event.revision,
+        text: JSON.stringify(frame),
+        onSent: receiptOf(deps, connection, conversationId, frame),
+      });
     }
     await connection.sendReplayed(frames);
     lastRev = last.revision;
@@ -92,4 +100,17 @@ async function readAfter(
     if (error instanceof StreamNotFoundError) return [];
     throw error;
   }
+}
+
+/** What tells the sender once a replayed new message reached this connection. */
+function receiptOf(
+  deps: SyncDeps,
+  connection: Connection,
+  conversationId: string,
+  frame: { type: string; data: Record<string, unknown> },
+): (() => void) | undefined {
+  const delivered = deps.onMessageDelivered;
+  const message = frame.data.message as { seq: number; senderId: string } | undefined;
+  if (!delivered || frame.type !== 'message.create' || !message) return undefined;
+  return () => delivered(connection, { conversationId, seq: message.seq, senderId: message.senderId });
 }

@@ -31,6 +31,9 @@ export interface WebSocketRouteDeps {
   logger: Logger;
   /** True once the server is shutting down: new connections are turned away. */
   closing: () => boolean;
+  /** Told of every connection that opens and closes (presence). */
+  onConnectionOpen?: (connection: Connection) => void;
+  onConnectionClose?: (connection: Connection) => void;
   /** Runs when the server closes, before fastify stops: the goodbye to every client. */
   onServerClose: () => Promise<void>;
 }
@@ -91,6 +94,7 @@ export const webSocketRoute =
           onSlowConsumer: () => metrics.closes.inc({ reason: 'slow_consumer' }),
         });
         metrics.connections.inc();
+        deps.onConnectionOpen?.(connection);
         const ready = hub.attach(connection, () => deps.loadMembership(user.id));
         ready.catch((error: unknown) => {
           deps.logger.error(
@@ -114,6 +118,7 @@ export const webSocketRoute =
         socket.on('close', () => {
           hub.detach(connection);
           metrics.connections.dec();
+          deps.onConnectionClose?.(connection);
         });
       },
     );

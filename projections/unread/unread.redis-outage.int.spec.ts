@@ -1,52 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConversationCommands } from '../../commands/conversations/conversation-commands.js';
 import { createRedisUnreadCounters } from '../../infra/unread/redis.unread-counters.js';
 import type { UnreadCounters } from '../../infra/unread/unread-counters.js';
+import { openTcpRelay, type TcpRelay } from '../../test/support/tcp-relay.js';
 import { openTestEngine, type TestEngine } from '../testing/test-engine.js';
 import { UnreadProjector } from './unread.projector.js';
 
 const REDIS_URL = new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
 
-/**
- * A TCP relay to the real Redis that can stop, as a Redis restart would: every
- * connection drops and new ones are refused until it listens again on its port.
- */
-async function openRelay() {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    const upstream = net.connect(Number(REDIS_URL.port || 6379), REDIS_URL.hostname);
-    for (const socket of [client, upstream]) {
-      sockets.add(socket);
-      socket.on('close', () => sockets.delete(socket));
-      socket.on('error', () => undefined);
-    }
-    client.pipe(upstream).pipe(client);
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
-  });
-  const listen = (port: number) =>
-    new Promise<void>((resolve) => server.listen(port, '127.0.0.1', () => resolve()));
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      for (const socket of sockets) socket.destroy();
-    });
-  await listen(0);
-  const { port } = server.address() as net.AddressInfo;
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    cut: stop,
-    restore: () => listen(port),
-    close: () => (server.listening ? stop() : Promise.resolve()),
-  };
-}
-
 describe('unread counters in Redis while Redis goes away', () => {
   const keyPrefix = `parley:test:unread:${randomUUID()}:`;
   let engine: TestEngine;
-  let relay: Awaited<ReturnType<typeof openRelay>>;
+  let relay: TcpRelay;
   let counters: UnreadCounters;
   let direct: UnreadCounters;
   let projector: UnreadProjector;
@@ -54,7 +20,7 @@ describe('unread counters in Redis while Redis goes away', () => {
 
   beforeAll(async () => {
     engine = await openTestEngine('postgres', 'unread_outage');
-    relay = await openRelay();
+    relay = await openTcpRelay(REDIS_URL);
     counters = await createRedisUnreadCounters({ url: relay.url, keyPrefix });
     // The same keys, reached without the relay: what Redis holds whatever the relay does.
     direct = await createRedisUnreadCounters({ url: REDIS_URL.toString(), keyPrefix });
