@@ -1,6 +1,8 @@
 import type { Feature, Infrastructure } from './compose.js';
 import { accountsFeature } from './features/accounts.feature.js';
+import { attachmentsFeature } from './features/attachments.feature.js';
 import { conversationsFeature } from './features/conversations.feature.js';
+import { notificationsFeature } from './features/notifications.feature.js';
 import { realtimeFeature } from './features/realtime.feature.js';
 import { searchFeature } from './features/search.feature.js';
 import { unreadFeature } from './features/unread.feature.js';
@@ -9,7 +11,9 @@ import { unreadFeature } from './features/unread.feature.js';
 export const allFeatures: readonly ((infrastructure: Infrastructure) => Feature | Promise<Feature>)[] = [
   accountsFeature(),
   conversationsFeature(),
+  attachmentsFeature(),
   realtimeFeature(),
   searchFeature(),
   unreadFeature(),
+  notificationsFeature(),
 ];

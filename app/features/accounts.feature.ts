@@ -17,6 +17,7 @@ import { SqlRefreshTokenStore } from '../../infra/accounts/refresh-token-store.j
 import { migrate } from '../../infra/sql/migrate.js';
 import { usersProjection } from '../../projections/users/users.projection.js';
 import type { Feature, Infrastructure } from '../compose.js';
+import { openPasswordReset } from './password-reset.wiring.js';
 
 /** Registered with the projection hub by the feature itself; exported for tests and tools. */
 export { usersProjection };
@@ -53,6 +54,7 @@ export function accountsFeature(options: AccountsFeatureOptions = {}) {
     const waitForPosition = options.waitForPosition ?? infra.projections.waitForPosition;
     const clock = () => new Date();
     const getMe = createMeQuery({ sql, accounts, eventStore });
+    const passwordReset = await openPasswordReset(infra, { accounts, hasher, refreshTokens });
 
     const routes: FastifyPluginAsync = async (app) => {
       await app.register(
@@ -85,6 +87,7 @@ export function accountsFeature(options: AccountsFeatureOptions = {}) {
           getMe,
         }),
       );
+      await app.register(passwordReset.routes);
       await app.register(
         usersRoutes({
           sql,
@@ -96,6 +99,6 @@ export function accountsFeature(options: AccountsFeatureOptions = {}) {
 
     // At the root, so the auth plugin's `app.jwt` and `app.authenticate` reach every
     // other feature; the route plugins registered inside keep scopes of their own.
-    return { routes: withoutEncapsulation(routes, 'parley-accounts') };
+    return { routes: withoutEncapsulation(routes, 'parley-accounts'), stop: () => passwordReset.stop() };
   };
 }

@@ -30,6 +30,8 @@ export interface RefreshTokenStore {
   rotate(token: string): Promise<RotationResult>;
   /** Revokes the token's whole family. An unknown token is not an error. */
   revokeFamily(token: string): Promise<void>;
+  /** Revokes every token of the user, in every family (a password reset ends all sessions). */
+  revokeAllOfUser(userId: string): Promise<void>;
 }
 
 /** 32 random bytes: guessing one is hopeless, so a fast hash (no salt, no stretching) suffices. */
@@ -95,6 +97,13 @@ export class SqlRefreshTokenStore implements RefreshTokenStore {
         where family_id = (select family_id from refresh_tokens where token_hash = $1)
           and revoked_at is null`,
       [hashToken(token)],
+    );
+  }
+
+  async revokeAllOfUser(userId: string): Promise<void> {
+    await this.sql.query(
+      'update refresh_tokens set revoked_at = now() where user_id = $1 and revoked_at is null',
+      [userId],
     );
   }
 

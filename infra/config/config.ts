@@ -26,8 +26,27 @@ export const environmentSchema = z.object({
   /** Prefix of every Redis key Parley writes, so several deployments (or test runs) can share one Redis. */
   REDIS_KEY_PREFIX: z.string().min(1).max(100).default('parley:'),
   ELASTICSEARCH_URL: optionalUrl,
+  /** Attachments: S3 (or MinIO) at this endpoint; unset: local disk under DATA_DIR/attachments. */
   S3_ENDPOINT: optionalUrl,
+  S3_BUCKET: z.string().min(3).max(63).default('parley-attachments'),
+  S3_REGION: z.string().min(1).default('us-east-1'),
+  S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  /** Largest attachment accepted, in bytes (signed into every upload URL). */
+  ATTACHMENT_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(25 * 1024 * 1024),
+  /** Lifetime of upload and download URLs. */
+  ATTACHMENT_URL_TTL_SECONDS: seconds.default(15 * 60),
   SMTP_URL: optionalUrl,
+  /** The From of every mail Parley sends (password reset, offline digests). */
+  MAIL_FROM: z.string().min(3).default('Parley <no-reply@parley.invalid>'),
+  /** Offline digests: a message is mailed once it is this old, unread, and its reader has been offline as long. */
+  NOTIFY_DELAY_SECONDS: seconds.default(10 * 60),
+  /** Offline digests: at most one mail per user per this many seconds. */
+  NOTIFY_INTERVAL_SECONDS: seconds.default(60 * 60),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   /** HMAC secret for access tokens; at least 32 characters. Unset: one is generated and kept in DATA_DIR. */
   JWT_SECRET: z.string().min(32).optional(),
@@ -65,6 +84,12 @@ export const environmentSchema = z.object({
     .default(2 * 1024 * 1024),
   /** WebSocket: seconds between pings; a peer that misses one is dropped. */
   WS_HEARTBEAT_SECONDS: seconds.default(30),
+  /** WebSocket: users one connection may watch with `presence.subscribe`. */
+  WS_PRESENCE_MAX_USERS: z.coerce.number().int().min(1).max(1000).default(500),
+  /** Presence: wait after a user's last connection closes before saying offline (PROTOCOL.md: within 5 s). */
+  PRESENCE_OFFLINE_GRACE_MS: z.coerce.number().int().min(0).max(4000).default(2000),
+  /** Presence in Redis: a node's registrations lapse after this unless renewed (a crashed node's users go offline). */
+  PRESENCE_TTL_SECONDS: z.coerce.number().int().min(3).default(30),
   /** Per source address; higher than per user because many users can share one address (NAT). */
   RATE_LIMIT_PER_IP_PER_MINUTE: z.coerce.number().int().positive().default(3000),
 });
