@@ -1,6 +1,6 @@
-import { Redis } from 'ioredis';
 import type { PasswordResetCodeStore } from '../../commands/accounts/password-reset-codes.js';
 import type { Logger } from '../logging/logger.js';
+import { connectRedis } from '../redis/connect-redis.js';
 
 /** Compare-and-delete in one step, so two confirmations cannot both spend one code. */
 const TAKE_SCRIPT = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
@@ -11,12 +11,10 @@ export async function createRedisPasswordResetCodeStore(options: {
   keyPrefix: string;
   logger?: Logger;
 }): Promise<PasswordResetCodeStore> {
-  const redis = new Redis(options.url, { lazyConnect: true, maxRetriesPerRequest: 2 });
-  // Without a listener ioredis reports every outage as an unhandled error event.
-  redis.on('error', (error: Error) =>
-    options.logger?.warn({ err: error.message }, 'password reset codes: redis error'),
-  );
-  await redis.connect();
+  const redis = await connectRedis(options.url, {
+    purpose: 'password reset codes',
+    logger: options.logger,
+  });
   const keyOf = (userId: string) => `${options.keyPrefix}${userId}`;
   return {
     async put(userId, codeHash, ttlSeconds) {

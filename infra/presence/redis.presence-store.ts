@@ -1,5 +1,6 @@
-import { Redis, type Result } from 'ioredis';
+import type { Result } from 'ioredis';
 import type { Logger } from '../logging/logger.js';
+import { connectRedis } from '../redis/connect-redis.js';
 import type { PresenceState, PresenceStore } from './presence-store.js';
 
 declare module 'ioredis' {
@@ -43,18 +44,8 @@ export interface RedisPresenceStoreOptions {
 export async function createRedisPresenceStore(options: RedisPresenceStoreOptions): Promise<PresenceStore> {
   const nodesKey = (userId: string) => `${options.keyPrefix}presence:n:${userId}`;
   const seenKey = (userId: string) => `${options.keyPrefix}presence:seen:${userId}`;
-  const redis = new Redis(options.url, {
-    lazyConnect: true,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    connectTimeout: 2_000,
-    commandTimeout: 5_000,
-  });
-  redis.on('error', (error: Error) =>
-    options.logger?.warn({ err: error.message }, 'presence store: redis error'),
-  );
+  const redis = await connectRedis(options.url, { purpose: 'presence store', logger: options.logger });
   redis.defineCommand('parleyUnregisterPresence', { numberOfKeys: 2, lua: UNREGISTER });
-  await redis.connect().catch(() => undefined);
 
   return {
     engine: 'redis',

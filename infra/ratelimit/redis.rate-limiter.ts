@@ -1,5 +1,5 @@
-import { Redis } from 'ioredis';
 import type { Logger } from '../logging/logger.js';
+import { connectRedis } from '../redis/connect-redis.js';
 import { WINDOW_MS, windowOf, type RateLimiter } from './rate-limiter.js';
 
 /**
@@ -11,16 +11,8 @@ export async function createRedisRateLimiter(
   logger?: Logger,
   now: () => number = Date.now,
 ): Promise<RateLimiter> {
-  const redis = new Redis(url, {
-    lazyConnect: true,
-    // Fail fast while Redis is down instead of queueing hits behind a reconnect.
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    connectTimeout: 2_000,
-  });
-  redis.on('error', (error: Error) => logger?.warn({ err: error.message }, 'rate limiter: redis error'));
-  // Unreachable at start is not fatal: ioredis keeps reconnecting, and hits pass meanwhile.
-  await redis.connect().catch(() => undefined);
+  // While Redis is away, hits fail fast and pass.
+  const redis = await connectRedis(url, { purpose: 'rate limiter', logger, commandTimeoutMs: 1_000 });
   return {
     async hit(key, limit) {
       const window = windowOf(now());

@@ -1,5 +1,6 @@
-import { Redis, type Result } from 'ioredis';
+import type { Result } from 'ioredis';
 import type { Logger } from '../logging/logger.js';
+import { connectRedis } from '../redis/connect-redis.js';
 import { unreadCountOf, type UnreadChange, type UnreadCounters } from './unread-counters.js';
 
 declare module 'ioredis' {
@@ -76,21 +77,10 @@ export async function createRedisUnreadCounters(
   const prefix = options.keyPrefix ?? 'parley:unread:';
   const checkpointKey = `${prefix}checkpoint`;
   const conversationKey = (conversationId: string) => `${prefix}c:${conversationId}`;
-  const redis = new Redis(options.url, {
-    lazyConnect: true,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    connectTimeout: 2_000,
-    // A Redis that accepts and then says nothing must not hang a query or the projector.
-    commandTimeout: 5_000,
-  });
-  redis.on('error', (error: Error) =>
-    options.logger?.warn({ err: error.message }, 'unread counters: redis error'),
-  );
+  // The projector retries what fails while Redis is away.
+  const redis = await connectRedis(options.url, { purpose: 'unread counters', logger: options.logger });
   redis.defineCommand('parleyApplyUnreadChange', { numberOfKeys: 1, lua: APPLY_CHANGE });
   redis.defineCommand('parleyMoveUnreadCheckpoint', { numberOfKeys: 1, lua: MOVE_CHECKPOINT });
-  // Unreachable at start is not fatal: ioredis keeps reconnecting and the projector retries.
-  await redis.connect().catch(() => undefined);
 
   return {
     engine: 'redis',
