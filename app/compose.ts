@@ -89,7 +89,7 @@ export async function composeParley(
 ): Promise<Parley> {
   const metrics = createMetrics();
   const rateLimiter = config.REDIS_URL
-    ? await createRedisRateLimiter(config.REDIS_URL, logger)
+    ? await createRedisRateLimiter(config.REDIS_URL, logger, Date.now, `${config.REDIS_KEY_PREFIX}rl:`)
     : createMemoryRateLimiter();
   const rateLimits: RateLimits = {
     limiter: rateLimiter,

@@ -10,13 +10,15 @@ export async function createRedisRateLimiter(
   url: string,
   logger?: Logger,
   now: () => number = Date.now,
+  /** Every counter's key starts with it (REDIS_KEY_PREFIX + 'rl:'). */
+  keyPrefix = 'parley:rl:',
 ): Promise<RateLimiter> {
   // While Redis is away, hits fail fast and pass.
   const redis = await connectRedis(url, { purpose: 'rate limiter', logger, commandTimeoutMs: 1_000 });
   return {
     async hit(key, limit) {
       const window = windowOf(now());
-      const redisKey = `parley:rl:${key}:${window.index}`;
+      const redisKey = `${keyPrefix}${key}:${window.index}`;
       try {
         const [[, count]] = (await redis
           .multi()
