@@ -1,4 +1,6 @@
+import { benchConnections } from './connections.bench.js';
 import { benchEventStore } from './eventstore.bench.js';
+import { benchFanout } from './fanout.bench.js';
 import { benchSearch } from './search.bench.js';
 import { benchSend } from './send.bench.js';
 
@@ -7,6 +9,8 @@ const workloads: Record<string, (args: string[]) => Promise<void>> = {
   eventstore: benchEventStore,
   send: benchSend,
   search: benchSearch,
+  fanout: benchFanout,
+  connections: benchConnections,
 };
 
 const [name, ...args] = process.argv.slice(2);

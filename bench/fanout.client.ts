@@ -1,0 +1,138 @@
+import { randomUUID } from 'node:crypto';
+import { round, summarize } from './stats.js';
+import { mapLimit, openSocket, pingPong, withDeadline, type BenchSocket } from './ws-load.js';
+
+export const GROUP_SIZE = 10;
+const WARMUP_MS = 2_000;
+
+/** What the parent asks of this load process: client i joins group ⌊i/10⌋. */
+export interface FanoutOrder {
+  target: 'parley' | 'bare';
+  url: string;
+  /** parley: one access token per client, one conversation id per group. */
+  tokens: string[];
+  conversations: string[];
+  clients: number;
+  durationMs: number;
+}
+
+export type FanoutFigures = ReturnType<typeof figures>;
+export type FanoutReport =
+  { kind: 'connected' } | { kind: 'done'; figures: FanoutFigures } | { kind: 'failed'; error: string };
+
+/** How one side of the comparison frames a send and reads what comes back. */
+interface Shape {
+  frame(index: number, id: string, body: string): string;
+  /** An answer to the client's own request (`ok` false: refused), or a delivered message's body. */
+  read(index: number, frame: any): { ack: string; ok: boolean } | { body: string } | undefined;
+}
+
+/** A message.send per request; the ack answers it; message.create frames are the deliveries. */
+const parleyShape = (conversations: string[]): Shape => ({
+  frame: (index, id, body) =>
+    JSON.stringify({
+      type: 'message.send',
+      id,
+      data: {
+        conversationId: conversations[Math.floor(index / GROUP_SIZE)],
+        clientMsgId: randomUUID(),
+        body,
+      },
+    }),
+  read: (_index, frame) => {
+    if (frame.type === 'ack' || frame.type === 'error') return { ack: frame.id, ok: frame.type === 'ack' };
+    if (frame.type === 'message.create') return { body: frame.data.message.body as string };
+    return undefined;
+  },
+});
+
+/** The bare relay echoes to the whole group, sender included: the sender's copy is its ack. */
+const bareShape: Shape = {
+  frame: (_index, id, body) => JSON.stringify({ type: 'message.send', id, data: { body } }),
+  read: (index, frame) => {
+    const body = frame.data.body as string;
+    return body.startsWith(`${index}:`) ? { ack: frame.id, ok: true } : { body };
+  },
+};
+
+interface Counters {
+  sends: number;
+  errors: number;
+  deliveries: number;
+  latencies: number[];
+}
+
+function figures(counters: Counters, seconds: number) {
+  return {
+    sendsPerSec: round(counters.sends / seconds, 0),
+    deliveriesPerSec: round(counters.deliveries / seconds, 0),
+    errors: counters.errors,
+    ...summarize(counters.latencies),
+  };
+}
+
+/**
+ * Every socket sends in a loop, each send awaiting its answer before the next.
+ * The body carries the sender's index and send time, so each receiver measures
+ * send→deliver latency on the one clock of this process. Counts what happens
+ * after the warm-up, for `durationMs`.
+ */
+async function sendLoad(sockets: BenchSocket[], shape: Shape, durationMs: number): Promise<Counters> {
+  const counters: Counters = { sends: 0, errors: 0, deliveries: 0, latencies: [] };
+  const started = performance.now();
+  const measureFrom = started + WARMUP_MS;
+  const deadline = measureFrom + durationMs;
+  const waiting = sockets.map(() => new Map<string, (ok: boolean) => void>());
+  sockets.forEach((socket, index) => {
+    socket.on('message', (data) => {
+      const read = shape.read(index, JSON.parse(data.toString('utf8')));
+      if (!read) return;
+      if ('ack' in read) return waiting[index]!.get(read.ack)?.(read.ok);
+      const [sender, sentAt] = read.body.split(':').map(Number);
+      const now = performance.now();
+      if (sender === index || now < measureFrom || now > deadline) return;
+      counters.deliveries += 1;
+      counters.latencies.push(now - sentAt!);
+    });
+  });
+  await Promise.all(
+    sockets.map(async (socket, index) => {
+      for (let n = 0; performance.now() < deadline; n++) {
+        const id = `${index}-${n}`;
+        const answered = new Promise<boolean>((resolve) => waiting[index]!.set(id, resolve));
+        socket.send(shape.frame(index, id, `${index}:${performance.now()}`));
+        const ok = await withDeadline(answered, 30_000, `the answer to send ${id}`);
+        waiting[index]!.delete(id);
+        if (performance.now() < measureFrom || performance.now() > deadline) continue;
+        if (ok) counters.sends += 1;
+        else counters.errors += 1;
+      }
+    }),
+  );
+  return counters;
+}
+
+async function run(order: FanoutOrder): Promise<void> {
+  const send = (message: FanoutReport) => process.send?.(message);
+  const indexes = Array.from({ length: order.clients }, (_value, index) => index);
+  const sockets = await mapLimit(indexes, 100, async (index) => {
+    if (order.target === 'bare') return openSocket(`${order.url}?g=${Math.floor(index / GROUP_SIZE)}`);
+    const socket = await openSocket(order.url, { token: order.tokens[index]! });
+    await pingPong(socket);
+    return socket;
+  });
+  send({ kind: 'connected' });
+  const shape = order.target === 'bare' ? bareShape : parleyShape(order.conversations);
+  const counters = await sendLoad(sockets, shape, order.durationMs);
+  send({ kind: 'done', figures: figures(counters, order.durationMs / 1000) });
+  for (const socket of sockets) socket.terminate();
+}
+
+/** The client side of `fanout`, in a process of its own: the server gets a core, the load the other. */
+process.once('message', (order) => {
+  run(order as FanoutOrder).catch((error: unknown) =>
+    process.send?.({ kind: 'failed', error: (error as Error).message } satisfies FanoutReport),
+  );
+});
+// The parent ends this process when it has read the report, or by going away.
+process.on('disconnect', () => process.exit(0));
