@@ -1,10 +1,8 @@
 import type { Connection } from './connection.js';
 
-/** The conversations a user is a member of, read from the read model at `position` (its checkpoint). */
-export interface MembershipSnapshot {
-  conversationIds: readonly string[];
-  position: bigint;
-}
+import type { MembershipSnapshot } from '../readmodels/conversations/membership.query.js';
+
+export type { MembershipSnapshot };
 
 interface MembershipChange {
   conversationId: string;

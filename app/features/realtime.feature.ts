@@ -13,8 +13,9 @@ import { startHeartbeat } from '../../realtime/heartbeat.js';
 import { Hub } from '../../realtime/hub.js';
 import type { Connection } from '../../realtime/connection.js';
 import { LiveFanout, type DeliveredMessage } from '../../realtime/live-fanout.js';
-import { getMembershipSnapshot } from '../../realtime/membership.query.js';
-import { getUsersSharingAConversation } from '../../realtime/presence-access.query.js';
+import { getMembershipSnapshot } from '../../readmodels/conversations/membership.query.js';
+import { getUsersSharingAConversation } from '../../readmodels/conversations/shared-conversations.query.js';
+import { conversationsProjection } from '../../projections/conversations/conversations.projection.js';
 import { PresenceTracker } from '../../realtime/presence.js';
 import type { RealtimeQueries } from '../../realtime/realtime-queries.js';
 import { createRealtimeMetrics } from '../../realtime/realtime.metrics.js';
@@ -63,7 +64,7 @@ export function realtimeFeature() {
     const queries: RealtimeQueries = {
       getConversation: (userId, conversationId) => getConversation(sql, userId, conversationId),
       getMessage: (conversationId, messageId) => getMessage(sql, conversationId, messageId),
-      getMembershipSnapshot: (userId) => getMembershipSnapshot(sql, userId),
+      getMembershipSnapshot: (userId) => getMembershipSnapshot(sql, userId, conversationsProjection.name),
     };
     const commands = conversationCommandsOf(infra);
     const waitForPosition = (position: bigint) => projections.waitForPosition(position);

@@ -1,4 +1,4 @@
-import type { SqlExecutor } from '../infra/sql/sql-client.js';
+import type { SqlExecutor } from '../../infra/sql/sql-client.js';
 
 /**
  * Which of `userIds` share at least one conversation with `userId`, by the
