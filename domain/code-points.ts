@@ -13,3 +13,15 @@ export function codePointLength(text: string): number {
   }
   return count;
 }
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * False for text that cannot be stored as given: NUL, which PostgreSQL text and
+ * jsonb refuse (a stored event that no projection can write stalls the read
+ * models), and lone surrogates, which are not Unicode and which UTF-8 encoding
+ * silently turns into U+FFFD, so the text read back would differ from the text accepted.
+ */
+export function isStorableText(text: string): boolean {
+  return !text.includes('\u0000') && !LONE_SURROGATE.test(text);
+}

@@ -16,17 +16,23 @@ import {
 } from 'fastify-type-provider-zod';
 import type { Logger } from '../infra/logging/logger.js';
 import type { Metrics } from '../infra/metrics/metrics.js';
+import { answerClientError, answerFrameworkError } from './client-errors.js';
 import { mapError } from './error-mapping.js';
 import { healthRoutes, type ReadinessCheck } from './health/health.route.js';
 import { limitByIp, type RateLimits } from './rate-limit/rate-limit.js';
+import { securityHeaders } from './security-headers.js';
 
 export interface GatewayOptions {
   logger: Logger;
   metrics: Metrics;
   readiness: readonly ReadinessCheck[];
+  /** Facts `/ready` adds to its answer (this process's roles, its projector state). */
+  readinessDetails?: () => Record<string, unknown>;
   rateLimits: RateLimits;
   /** Feature plugins (auth, users, conversations…), registered after the common ones. */
   features: readonly FastifyPluginAsync[];
+  /** HSTS on every answer when set (only behind TLS): see `securityHeaders`. */
+  hstsMaxAgeSeconds?: number;
 }
 
 /** PROTOCOL.md: a request body over 256 KiB answers 413. */
@@ -52,6 +58,9 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
     // Requests are logged once, on completion, with the token-bearing URL redacted.
     logController: new LogController({ disableRequestLogging: true }),
     routerOptions: { ignoreTrailingSlash: true },
+    // Requests refused before any route runs answer PROTOCOL.md's error body too.
+    frameworkErrors: answerFrameworkError,
+    clientErrorHandler: answerClientError,
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
@@ -61,6 +70,7 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
     reply.header('x-request-id', request.id);
   });
   app.addHook('onRequest', limitByIp(options.rateLimits));
+  app.addHook('onSend', securityHeaders({ hstsMaxAgeSeconds: options.hstsMaxAgeSeconds }));
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     const seconds = reply.elapsedTime / 1000;
@@ -103,9 +113,14 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
     // Schemas with a `.meta({ id })` (Message, Conversation…) become components the routes refer to.
     transformObject: jsonSchemaTransformObject,
   });
-  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  await app.register(fastifySwaggerUi, {
+    routePrefix: '/docs',
+    // The UI's own CSP (its scripts' hashes), minus the HTTPS upgrade that would break it over plain HTTP.
+    staticCSP: true,
+    transformStaticCSP: (header) => header.replace(/\s*upgrade-insecure-requests;?/, ''),
+  });
 
-  await app.register(healthRoutes(options.readiness));
+  await app.register(healthRoutes(options.readiness, options.readinessDetails));
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
     reply.header('content-type', options.metrics.registry.contentType);
     return options.metrics.registry.metrics();

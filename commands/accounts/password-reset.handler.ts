@@ -9,7 +9,7 @@ import { ValidationError } from '../../domain/errors.js';
 import { checkPassword, normalizeEmail } from './account-fields.js';
 import type { PasswordResetCodeStore } from './password-reset-codes.js';
 
-/** How long a mailed code works. */
+/** How long a mailed code works, unless the deployment says otherwise. */
 export const RESET_CODE_TTL_SECONDS = 15 * 60;
 /** 8 digits: 10^8 codes against at most a few guesses a minute for 15 minutes. */
 const CODE_DIGITS = 8;
@@ -35,6 +35,8 @@ export interface PasswordResetDeps {
   /** Prefix of the limiter's keys, so deployments sharing a Redis keep apart. */
   limitKeyPrefix: string;
   logger: Logger;
+  /** How long a mailed code works; RESET_CODE_TTL_SECONDS unless given. */
+  codeTtlSeconds?: number;
   /** Tests replace it; defaults to a uniform random 8-digit code. */
   generateCode?: () => string;
 }
@@ -61,15 +63,20 @@ function randomCode(): string {
     .padStart(CODE_DIGITS, '0');
 }
 
-function resetMailText(code: string): string {
+function resetMailText(code: string, ttlSeconds: number): string {
   return [
     'Someone (hopefully you) asked to reset the password of your Parley account.',
     '',
     `Your code: ${code}`,
     '',
-    `It works once, for ${RESET_CODE_TTL_SECONDS / 60} minutes. If you did not ask, ignore this mail:`,
+    `It works once, for ${lifetimeInWords(ttlSeconds)}. If you did not ask, ignore this mail:`,
     'your password stays as it is.',
   ].join('\n');
+}
+
+function lifetimeInWords(seconds: number): string {
+  if (seconds % 60 !== 0) return `${seconds} seconds`;
+  return seconds === 60 ? '1 minute' : `${seconds / 60} minutes`;
 }
 
 /** Counts one hit on every key; the first one over its limit decides. */
@@ -97,6 +104,7 @@ function emailOrUndefined(email: string): string | undefined {
  */
 export function handleRequestPasswordReset(deps: PasswordResetDeps) {
   const generateCode = deps.generateCode ?? randomCode;
+  const ttlSeconds = deps.codeTtlSeconds ?? RESET_CODE_TTL_SECONDS;
   return async (command: RequestPasswordReset): Promise<ResetOutcome> => {
     const email = emailOrUndefined(command.email);
     const limited = await throttle(deps, [
@@ -110,8 +118,12 @@ export function handleRequestPasswordReset(deps: PasswordResetDeps) {
     const codeHash = await deps.hasher.hash(code);
     if (!account) return { outcome: 'done' };
 
-    await deps.codes.put(account.userId, codeHash, RESET_CODE_TTL_SECONDS);
-    const mail = { to: account.email, subject: 'Your Parley password reset code', text: resetMailText(code) };
+    await deps.codes.put(account.userId, codeHash, ttlSeconds);
+    const mail = {
+      to: account.email,
+      subject: 'Your Parley password reset code',
+      text: resetMailText(code, ttlSeconds),
+    };
     void deps.mailer
       .send({ ...mail, idempotencyKey: `password-reset-${account.userId}-${Date.now()}` })
       .then(() => deps.logger.info({ userId: account.userId }, 'password reset code mailed'))

@@ -1,4 +1,4 @@
-import { codePointLength } from '../code-points.js';
+import { codePointLength, isStorableText } from '../code-points.js';
 import { ValidationError } from '../errors.js';
 
 export const maxTitleLength = 200;
@@ -7,6 +7,9 @@ export const maxTitleLength = 200;
 export function normalizeTitle(title: string | null | undefined): string | null {
   if (title === null || title === undefined) return null;
   const trimmed = title.trim();
+  if (!isStorableText(trimmed)) {
+    throw new ValidationError('title must be well-formed Unicode without NUL characters', 'title');
+  }
   const length = codePointLength(trimmed);
   if (length === 0 || length > maxTitleLength) {
     throw new ValidationError(`title must be 1 to ${maxTitleLength} characters`, 'title');

@@ -2,12 +2,15 @@
  * The rules for a message body, shared by sending and editing, and the body
  * fingerprint the state keeps instead of the text.
  */
-import { codePointLength } from '../code-points.js';
+import { codePointLength, isStorableText } from '../code-points.js';
 import { ValidationError } from '../errors.js';
 
 /** Throws unless `body` has visible content and at most `maxLength` code points. */
 export function validateMessageBody(body: string, maxLength: number): void {
   if (/^\s*$/u.test(body)) throw new ValidationError('body must not be empty or only whitespace', 'body');
+  if (!isStorableText(body)) {
+    throw new ValidationError('body must be well-formed Unicode without NUL characters', 'body');
+  }
   const length = codePointLength(body);
   if (length > maxLength) {
     throw new ValidationError(`body must be at most ${maxLength} characters (got ${length})`, 'body');

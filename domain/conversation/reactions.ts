@@ -2,7 +2,7 @@
  * Reactions: one per (message, emoji, user). Adding one that exists or removing
  * one that does not writes nothing, so clients may repeat PUT and DELETE freely.
  */
-import { codePointLength } from '../code-points.js';
+import { codePointLength, isStorableText } from '../code-points.js';
 import { ValidationError } from '../errors.js';
 import type { AddReaction, RemoveReaction } from './conversation.commands.js';
 import type { ReactionAdded, ReactionRemoved } from './conversation.events.js';
@@ -45,7 +45,7 @@ export function removeReaction(
  */
 function validateEmoji(emoji: string): void {
   const length = codePointLength(emoji);
-  if (length === 0 || length > maxEmojiLength || /[\s\p{Cc}]/u.test(emoji)) {
+  if (length === 0 || length > maxEmojiLength || /[\s\p{Cc}]/u.test(emoji) || !isStorableText(emoji)) {
     throw new ValidationError(`emoji must be 1 to ${maxEmojiLength} characters without whitespace`, 'emoji');
   }
 }

@@ -28,6 +28,15 @@ describe('read markers', () => {
     expect(markRead({ conversationId, userId, memberSince, seq: 8 }, state, 10, now)).toHaveLength(1);
   });
 
+  it('count a marker set in the very instant the membership began', () => {
+    const state = initialReceiptsState();
+    for (const event of markRead({ conversationId, userId, memberSince, seq: 7 }, state, 10, now))
+      evolveReceipts(state, event);
+    // Joined at the marker's own instant: the marker belongs to this membership.
+    const sameInstant = { conversationId, userId, memberSince: now.toISOString() };
+    expect(markRead({ ...sameInstant, seq: 3 }, state, 10, now)).toEqual([]);
+  });
+
   it('reject a negative or fractional seq', () => {
     expect(() =>
       markRead({ conversationId, userId, memberSince, seq: -1 }, initialReceiptsState(), 10, now),

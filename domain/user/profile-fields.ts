@@ -1,5 +1,5 @@
 /** How usernames and display names are normalised before they are stored. */
-import { codePointLength } from '../code-points.js';
+import { codePointLength, isStorableText } from '../code-points.js';
 import { ValidationError } from '../errors.js';
 
 export const maxDisplayNameLength = 64;
@@ -19,6 +19,12 @@ export function normalizeUsername(username: string): string {
 /** Stored trimmed, 1 to 64 characters (code points). */
 export function normalizeDisplayName(displayName: string): string {
   const trimmed = displayName.trim();
+  if (!isStorableText(trimmed)) {
+    throw new ValidationError(
+      'displayName must be well-formed Unicode without NUL characters',
+      'displayName',
+    );
+  }
   const length = codePointLength(trimmed);
   if (length === 0 || length > maxDisplayNameLength) {
     throw new ValidationError(`displayName must be 1 to ${maxDisplayNameLength} characters`, 'displayName');

@@ -5,6 +5,7 @@ import { startTestServer, type TestMode, type TestServer } from '../../test/supp
 import { WsClient } from '../../test/support/ws-client.js';
 
 const MAX_BYTES = 2 * 1024 * 1024;
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 interface Upload {
   key: string;
@@ -95,7 +96,8 @@ describe.each<TestMode>(['embedded', 'postgres'])('attachments on local disk (%s
       ['text/html', 'attachment'],
       ['image/svg+xml', 'attachment'],
     ]) {
-      const upload = await uploaded(alice, randomBytes(64), contentType);
+      // Starts like a PNG: inline types are refused when their bytes say otherwise.
+      const upload = await uploaded(alice, Buffer.concat([PNG_SIGNATURE, randomBytes(56)]), contentType);
       const sent = await send(alice, [upload.key]);
       const download = await fetch(absolute(sent.body.attachments[0].url));
       expect(download.headers.get('content-disposition')?.split(';')[0]).toBe(disposition);

@@ -53,9 +53,11 @@ export const blobRoutes =
         if (declared !== undefined && Number(declared) < size) {
           throw new ValidationError(`the upload must be exactly ${size} bytes`, 'content-length');
         }
-        const outcome = await store.write(key, size, request.raw);
+        const outcome = await store.write(key, size, request.raw, grant.contentType);
         if (outcome === 'too_large')
           throw new HttpError('payload_too_large', `the upload must be exactly ${size} bytes`);
+        if (outcome === 'type_mismatch')
+          throw new ValidationError(`the bytes are not ${grant.contentType}`, 'content-type');
         if (outcome === 'too_small')
           throw new ValidationError(`the upload must be exactly ${size} bytes`, 'content-length');
         return reply.code(200).send();

@@ -12,6 +12,11 @@ export interface AuthenticatedUser {
  * (a future download or reset token) is ever accepted as one.
  */
 export const ACCESS_TOKEN_AUDIENCE = 'parley:access';
+/**
+ * Who issues access tokens: checked on every token, so a token minted by another
+ * service that happens to share the key (a misconfigured JWT_SECRET) is refused.
+ */
+export const ACCESS_TOKEN_ISSUER = 'parley';
 /** Pinned for signing and verifying: a token naming another algorithm (or `none`) is refused. */
 export const ACCESS_TOKEN_ALGORITHM = 'HS256';
 
@@ -20,11 +25,29 @@ const claimsSchema = z.object({
   username: z.string().min(1),
 });
 
+/**
+ * Whether an account still exists. A token is valid until it expires, but the
+ * account it speaks for can be deleted before that: its holder must not go on acting.
+ */
+export type AccountExists = (userId: string) => Promise<boolean>;
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Set by the auth plugin when the accounts feature gives it a lookup. */
+    accountExists?: AccountExists;
+  }
+}
+
 declare module '@fastify/jwt' {
   interface FastifyJWT {
     payload: { sub: string; username: string };
     user: AuthenticatedUser;
   }
+}
+
+/** False once the account of a verified token is gone; true when no lookup is wired. */
+export async function accountStillExists(app: FastifyInstance, userId: string): Promise<boolean> {
+  return app.accountExists ? app.accountExists(userId) : true;
 }
 
 /** Signs an access token; algorithm, audience and expiry come from the plugin's options. */

@@ -270,7 +270,7 @@ describe.each<TestMode>(['embedded', 'postgres'])('accounts and sessions (%s)', 
     const header = { alg: 'HS256', typ: 'JWT' };
     const claims = (userId: string, username: string, ttlSeconds = 600) => {
       const now = Math.floor(Date.now() / 1000);
-      return { sub: userId, username, aud: 'parley:access', iat: now, exp: now + ttlSeconds };
+      return { sub: userId, username, aud: 'parley:access', iss: 'parley', iat: now, exp: now + ttlSeconds };
     };
 
     it('accepts a token signed with the server key (the forging helper is sound)', async () => {

@@ -1,6 +1,11 @@
 import fastifyJwt from '@fastify/jwt';
 import type { FastifyPluginAsync } from 'fastify';
-import { ACCESS_TOKEN_ALGORITHM, ACCESS_TOKEN_AUDIENCE } from './access-token.js';
+import {
+  ACCESS_TOKEN_ALGORITHM,
+  ACCESS_TOKEN_AUDIENCE,
+  ACCESS_TOKEN_ISSUER,
+  type AccountExists,
+} from './access-token.js';
 import { limitByUser, type RateLimits } from '../rate-limit/rate-limit.js';
 import { authenticate } from './authenticate.js';
 
@@ -17,6 +22,8 @@ export interface AuthPluginOptions {
   accessTokenTtlSeconds: number;
   /** Applied per user once a request is authenticated (the per-address limit runs earlier, for everyone). */
   rateLimits?: RateLimits;
+  /** Checked on every authenticated request and WebSocket: a deleted account's tokens stop working at once. */
+  accountExists?: AccountExists;
 }
 
 /**
@@ -47,13 +54,16 @@ export const authPlugin = (options: AuthPluginOptions): FastifyPluginAsync =>
         algorithm: ACCESS_TOKEN_ALGORITHM,
         expiresIn: options.accessTokenTtlSeconds,
         aud: ACCESS_TOKEN_AUDIENCE,
+        iss: ACCESS_TOKEN_ISSUER,
       },
       verify: {
         algorithms: [ACCESS_TOKEN_ALGORITHM],
         allowedAud: ACCESS_TOKEN_AUDIENCE,
-        requiredClaims: ['sub', 'exp', 'aud'],
+        allowedIss: ACCESS_TOKEN_ISSUER,
+        requiredClaims: ['sub', 'exp', 'aud', 'iss'],
       },
     });
+    if (options.accountExists) app.decorate('accountExists', options.accountExists);
     const { rateLimits } = options;
     app.decorate(
       'authenticate',

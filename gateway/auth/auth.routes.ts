@@ -9,6 +9,7 @@ import type {
 import type { Sessions } from '../../commands/accounts/sessions.handler.js';
 import { unauthorized } from '../http-errors.js';
 import type { GetMe } from '../users/me.query.js';
+import type { LoginThrottle } from './login-throttle.js';
 import {
   logInBodySchema,
   refreshTokenBodySchema,
@@ -22,6 +23,8 @@ export interface AuthRoutesDeps {
   logIn(command: LogInCommand): Promise<LoggedIn | undefined>;
   sessions: Sessions;
   getMe: GetMe;
+  /** Per account and per address, before the password is checked (`login-throttle.ts`). */
+  throttleLogIn?: LoginThrottle;
 }
 
 /** One message for an unknown user and a wrong password: the answer must not tell them apart. */
@@ -69,6 +72,7 @@ export const authRoutes =
         },
       },
       async (request) => {
+        await deps.throttleLogIn?.(request.body.identifier, request.ip);
         const loggedIn = await deps.logIn(request.body);
         if (!loggedIn) throw unauthorized(WRONG_CREDENTIALS);
         return { user: await deps.getMe(loggedIn.userId), tokens: loggedIn.tokens };

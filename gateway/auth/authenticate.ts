@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { unauthorized } from '../http-errors.js';
-import { verifyAccessToken, type AuthenticatedUser } from './access-token.js';
+import { accountStillExists, verifyAccessToken, type AuthenticatedUser } from './access-token.js';
 
 export type { AuthenticatedUser } from './access-token.js';
 
@@ -23,6 +23,9 @@ export async function authenticate(request: FastifyRequest): Promise<void> {
   if (!match?.[1]) throw unauthorized('a bearer access token is required');
   const user = verifyAccessToken(request.server, match[1]);
   if (!user) throw unauthorized('the access token is invalid or expired');
+  // The same answer as a bad token: the caller learns nothing about the account.
+  if (!(await accountStillExists(request.server, user.id)))
+    throw unauthorized('the access token is invalid or expired');
   request.user = user;
 }
 

@@ -1,3 +1,4 @@
+import { isStorableText } from '../../domain/code-points.js';
 import { isUuid } from '../../domain/uuid.js';
 import type { SqlExecutor } from '../../infra/sql/sql-client.js';
 
@@ -52,6 +53,8 @@ export async function searchUsers(db: SqlExecutor, q: string, limit = defaultSea
     ? Math.min(Math.max(Math.trunc(limit), 1), maxSearchLimit)
     : defaultSearchLimit;
   const prefix = q.trim().toLowerCase();
+  // No stored name holds NUL or a lone surrogate, and PostgreSQL refuses NUL in a query.
+  if (!isStorableText(prefix)) return [];
   if (prefix === '') {
     const rows = await db.query<UserRow>(`select ${COLUMNS} from users order by username limit $1`, [
       bounded,

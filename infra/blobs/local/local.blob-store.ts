@@ -4,6 +4,7 @@ import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { bytesMatchType, SNIFF_BYTES } from '../magic-numbers.js';
 import type {
   BlobStore,
   DownloadRequest,
@@ -33,7 +34,7 @@ export interface LocalBlobStoreOptions {
 }
 
 export type GrantCheck = { ok: true; grant: BlobGrant } | { ok: false; reason: string };
-export type UploadOutcome = 'stored' | 'too_large' | 'too_small';
+export type UploadOutcome = 'stored' | 'too_large' | 'too_small' | 'type_mismatch';
 
 /**
  * The embedded engine: bytes on local disk, and URLs that Parley serves itself
@@ -126,19 +127,29 @@ export class LocalBlobStore implements BlobStore {
   }
 
   /**
-   * Streams `body` to disk, refusing it as soon as it passes `size` bytes; it becomes
+   * Streams `body` to disk, refusing it as soon as it passes `size` bytes, or as soon
+   * as its first bytes contradict `contentType` (`magic-numbers.ts`); it becomes
    * visible under `key` only when complete (written aside, then renamed).
    */
-  async write(key: string, size: number, body: Readable): Promise<UploadOutcome> {
+  async write(key: string, size: number, body: Readable, contentType = ''): Promise<UploadOutcome> {
     const partial = path.join(this.dir, 'tmp', randomUUID());
     let received = 0;
+    let head = Buffer.alloc(0);
     let outcome = 'stored' as UploadOutcome;
+    const sniffed = () => bytesMatchType(contentType, head);
     const counter = async function* (source: AsyncIterable<Buffer>) {
       for await (const chunk of source) {
         received += chunk.length;
         if (received > size) {
           outcome = 'too_large';
           return;
+        }
+        if (head.length < SNIFF_BYTES) {
+          head = Buffer.concat([head, chunk]).subarray(0, SNIFF_BYTES);
+          if (head.length === SNIFF_BYTES && !sniffed()) {
+            outcome = 'type_mismatch';
+            return;
+          }
         }
         yield chunk;
       }
@@ -149,9 +160,11 @@ export class LocalBlobStore implements BlobStore {
         await pipeline(body, counter, createWriteStream(partial));
       } catch (error) {
         // Cutting an oversized body short ends the pipeline early; that is the refusal, not a fault.
-        if (outcome !== 'too_large') throw error;
+        if (outcome !== 'too_large' && outcome !== 'type_mismatch') throw error;
       }
       if (outcome === 'stored' && received < size) outcome = 'too_small';
+      // A body shorter than the sniffed prefix is judged on what there is.
+      if (outcome === 'stored' && !sniffed()) outcome = 'type_mismatch';
       if (outcome !== 'stored') return outcome;
       await mkdir(path.dirname(this.pathOf(key)), { recursive: true });
       await rename(partial, this.pathOf(key));
