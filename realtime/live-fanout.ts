@@ -21,6 +21,8 @@ export interface LiveFanoutDeps {
   logger: Logger;
   /** A `message.create` was handed to a recipient's socket without error. */
   onMessageDelivered?: (connection: Connection, message: DeliveredMessage) => void;
+  /** A member left or was removed (any user, not only those connected here): presence revokes watches. */
+  onMemberRemoved?: (userId: string, conversationId: string, position: bigint) => void;
 }
 
 export interface DeliveredMessage {
@@ -115,7 +117,10 @@ export class LiveFanout {
       for (const member of event.data.members) change(member.userId, true);
     }
     const recipients = [...hub.recipients(conversationId, recorded.position)];
-    if (event.type === 'MemberRemoved') change(event.data.userId, false);
+    if (event.type === 'MemberRemoved') {
+      change(event.data.userId, false);
+      this.deps.onMemberRemoved?.(event.data.userId, conversationId, recorded.position);
+    }
     if (recipients.length === 0) return;
 
     const actorId = typeof recorded.metadata.actorId === 'string' ? recorded.metadata.actorId : '';

@@ -140,6 +140,39 @@ export class PresenceTracker {
     watch.ready = true;
   }
 
+  /**
+   * `userId` stopped sharing a conversation with someone: every watch between them
+   * and others is checked again, and a user no longer visible is dropped from it,
+   * so presence stops flowing to people who no longer share a conversation.
+   * `settled` resolves once the read models reflect the change.
+   */
+  async revoke(userId: string, settled: () => Promise<unknown>): Promise<void> {
+    const affected = new Set(this.watchers.get(userId) ?? []);
+    for (const connection of this.watches.keys()) if (connection.userId === userId) affected.add(connection);
+    if (affected.size === 0) return;
+    await settled();
+    await Promise.all(
+      [...affected].map((connection) =>
+        this.recheck(connection).catch((error: unknown) =>
+          this.deps.logger.warn({ err: error, userId }, 'presence: could not re-check a watch'),
+        ),
+      ),
+    );
+  }
+
+  private async recheck(connection: Connection): Promise<void> {
+    const watch = this.watches.get(connection);
+    if (!watch) return;
+    const others = [...watch.sent.keys()].filter((watched) => watched !== connection.userId);
+    const visible = await this.deps.visibleTo(connection.userId, others);
+    if (this.watches.get(connection) !== watch) return; // subscribed again or closed meanwhile
+    for (const watched of others) {
+      if (visible.has(watched)) continue;
+      watch.sent.delete(watched);
+      this.stopWatching(watched, connection);
+    }
+  }
+
   private onSignal(message: unknown): void {
     const parsed = presenceSignal.safeParse(message);
     if (parsed.success) this.forward(parsed.data);
@@ -228,10 +261,12 @@ export class PresenceTracker {
     const watch = this.watches.get(connection);
     if (!watch) return;
     this.watches.delete(connection);
-    for (const userId of watch.sent.keys()) {
-      const connections = this.watchers.get(userId);
-      connections?.delete(connection);
-      if (connections?.size === 0) this.watchers.delete(userId);
-    }
+    for (const userId of watch.sent.keys()) this.stopWatching(userId, connection);
+  }
+
+  private stopWatching(userId: string, connection: Connection): void {
+    const connections = this.watchers.get(userId);
+    connections?.delete(connection);
+    if (connections?.size === 0) this.watchers.delete(userId);
   }
 }

@@ -82,6 +82,39 @@ describe('ephemeral signals on one embedded node', () => {
       expect(watcher.frames.some((frame) => frame.type === 'presence.update')).toBe(false);
     });
 
+    it('stops showing a user who no longer shares a conversation', async () => {
+      const api = new ApiClient(server.baseUrl);
+      const [dave, erin, frank] = (await Promise.all(
+        ['dave', 'erin', 'frank'].map((name) => registerUser(api, name)),
+      )) as [RegisteredUser, RegisteredUser, RegisteredUser];
+      const group = await dave.api.post('/v1/conversations', {
+        kind: 'group',
+        memberIds: [erin.id, frank.id],
+      });
+      const groupId = group.body.id as string;
+      const watcher = await connect(dave);
+      const [erinSocket, frankSocket] = [await connect(erin), await connect(frank)];
+      const answer = await watcher.request('presence.subscribe', { userIds: [erin.id, frank.id] });
+      expect(answer).toMatchObject({ type: 'ack' });
+      await watcher.next(presenceOf(erin.id, 'online'), 'erin online');
+
+      expect((await erin.api.delete(`/v1/conversations/${groupId}/members/${erin.id}`)).status).toBe(204);
+      await watcher.next(
+        (frame) => frame.type === 'member.leave' && frame.data.userId === erin.id,
+        'erin leaves',
+      );
+      // The read model has the change too: the watch is re-checked against it.
+      const seen = await dave.api.get(`/v1/conversations/${groupId}`);
+      expect(seen.body.members.map((member: { userId: string }) => member.userId)).not.toContain(erin.id);
+
+      // Erin's offline is published before frank's; only frank's may reach dave.
+      await erinSocket.close();
+      await watcher.ping();
+      await frankSocket.close();
+      await watcher.next(presenceOf(frank.id, 'offline'), 'frank offline', 5_000);
+      expect(watcher.frames.some(presenceOf(erin.id, 'offline'))).toBe(false);
+    });
+
     it('caps the users one connection watches', async () => {
       const watcher = await connect(alice);
       const userIds = [bob.id, randomUUID(), randomUUID(), randomUUID()];

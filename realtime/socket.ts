@@ -21,7 +21,8 @@ export const SOCKET_OPEN = 1;
 
 /**
  * Close codes Parley uses, so a client knows whether to reconnect: 1001 and 4008
- * invite a reconnect followed by `sync`; 4401 asks for a fresh access token first.
+ * invite a reconnect followed by `sync`; 4401 asks for a fresh access token first;
+ * 4429 asks the client to close another of its user's connections (or back off) first.
  * (1009, a frame over the limit, is sent by `ws` itself.)
  */
 export const CloseCode = {
@@ -29,4 +30,6 @@ export const CloseCode = {
   tryAgainLater: 1013,
   slowConsumer: 4008,
   unauthorized: 4401,
+  /** The user already holds `WS_MAX_CONNECTIONS_PER_USER` here: close one before opening another. */
+  tooManyConnections: 4429,
 } as const;

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import fastifyWebsocket from '@fastify/websocket';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { verifyAccessToken } from '../gateway/auth/access-token.js';
+import { accountStillExists, verifyAccessToken } from '../gateway/auth/access-token.js';
+import { HttpError, unauthorized } from '../gateway/http-errors.js';
 import type { Logger } from '../infra/logging/logger.js';
 import { handleClientFrame } from './client-frame.handler.js';
 import { Connection } from './connection.js';
@@ -10,6 +11,7 @@ import type { RealtimeMetrics } from './realtime.metrics.js';
 import { CloseCode, type ClientSocket } from './socket.js';
 import type { SocketRequestHandlers } from './socket-requests.js';
 import { TokenBucket } from './token-bucket.js';
+import { closeWhenTokenExpires } from './token-expiry.js';
 
 /** PROTOCOL.md: a frame over 64 KiB closes the connection with 1009 (`ws` enforces it). */
 export const MAX_FRAME_BYTES = 64 * 1024;
@@ -20,6 +22,8 @@ export interface WebSocketSettings {
   sendBufferBytes: number;
   rateLimitPerSecond: number;
   rateLimitBurst: number;
+  /** Connections one user may hold on this node: a reconnect loop or a leak must not exhaust it. */
+  maxConnectionsPerUser: number;
 }
 
 export interface WebSocketRouteDeps {
@@ -83,11 +87,16 @@ export const webSocketRoute =
       (socket: ClientSocket, request) => {
         const token = tokenOf(request);
         const user = token ? verifyAccessToken(request.server, token) : undefined;
-        if (!user) {
+        if (!token || !user) {
           metrics.closes.inc({ reason: 'unauthorized' });
           return socket.close(CloseCode.unauthorized, 'invalid or expired access token');
         }
         if (deps.closing()) return socket.close(CloseCode.goingAway, 'server shutting down');
+        if ([...hub.connectionsOf(user.id)].length >= settings.maxConnectionsPerUser) {
+          metrics.closes.inc({ reason: 'too_many_connections' });
+          return socket.close(CloseCode.tooManyConnections, 'too many connections for this user');
+        }
+        const disarmExpiry = closeWhenTokenExpires(request.server, token, socket);
 
         const connection = new Connection(randomUUID(), user.id, socket, {
           sendBufferBytes: settings.sendBufferBytes,
@@ -95,14 +104,31 @@ export const webSocketRoute =
         });
         metrics.connections.inc();
         deps.onConnectionOpen?.(connection);
-        const ready = hub.attach(connection, () => deps.loadMembership(user.id));
-        ready.catch((error: unknown) => {
+        const attached = hub.attach(connection, () => deps.loadMembership(user.id));
+        attached.catch((error: unknown) => {
           deps.logger.error(
             { err: error, userId: user.id },
             'could not load the memberships of a connection',
           );
           socket.close(CloseCode.tryAgainLater, 'try again later');
         });
+        // A token outlives a deleted account: no request is served until the account is known to exist.
+        const accountChecked = accountStillExists(request.server, user.id).then((exists) => {
+          if (!exists) throw unauthorized('the account no longer exists');
+        });
+        accountChecked.catch((error: unknown) => {
+          // A lookup that failed (the database is away) says nothing about the token:
+          // 4401 would send the client to log in again, 1013 asks it to retry.
+          if (error instanceof HttpError && error.code === 'unauthorized') {
+            metrics.closes.inc({ reason: 'unauthorized' });
+            return socket.close(CloseCode.unauthorized, 'invalid or expired access token');
+          }
+          deps.logger.error({ err: error, userId: user.id }, 'could not check the account of a connection');
+          socket.close(CloseCode.tryAgainLater, 'try again later');
+        });
+        const ready = Promise.all([attached, accountChecked]).then(() => undefined);
+        // Each failure is reported above; requests waiting on `ready` answer their own error.
+        ready.catch(() => undefined);
         const context = {
           connection,
           handlers: deps.handlers,
@@ -116,6 +142,7 @@ export const webSocketRoute =
           connection.alive = true;
         });
         socket.on('close', () => {
+          disarmExpiry();
           hub.detach(connection);
           metrics.connections.dec();
           deps.onConnectionClose?.(connection);

@@ -61,6 +61,8 @@ async function openSignalEngines(
 export function realtimeFeature() {
   return async (infra: Infrastructure): Promise<Feature> => {
     const { sql, eventStore, projections, config, logger } = infra;
+    // `/v1/ws` and everything live behind it are the realtime role's alone.
+    if (!infra.roles.has('realtime')) return {};
     const queries: RealtimeQueries = {
       getConversation: (userId, conversationId) => getConversation(sql, userId, conversationId),
       getMessage: (conversationId, messageId) => getMessage(sql, conversationId, messageId),
@@ -94,6 +96,8 @@ export function realtimeFeature() {
       waitForPosition,
       logger,
       onMessageDelivered,
+      onMemberRemoved: (userId, _conversationId, position) =>
+        void presence.revoke(userId, () => waitForPosition(position)),
     });
     const metrics = createRealtimeMetrics(infra.metrics.registry);
     let closing = false;
@@ -128,6 +132,7 @@ export function realtimeFeature() {
             sendBufferBytes: config.WS_SEND_BUFFER_BYTES,
             rateLimitPerSecond: config.WS_RATE_LIMIT_PER_SECOND,
             rateLimitBurst: config.WS_RATE_LIMIT_BURST,
+            maxConnectionsPerUser: config.WS_MAX_CONNECTIONS_PER_USER,
           },
           metrics,
           logger,
