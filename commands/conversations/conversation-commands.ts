@@ -151,7 +151,12 @@ export class ConversationCommands {
         // A retry: the decider wrote nothing, the original answers.
         const original = findSentMessage(state, input.clientMsgId);
         if (!original) throw new ConflictError('the message could not be sent');
-        return { events: [], answer: () => ({ ...original, duplicate: true, position: 0n }) };
+        // A retry's original may not be projected yet (its answer was lost, the server
+        // restarted): the caller waits for the stream as this decision saw it, which holds it.
+        return {
+          events: [],
+          answer: (commit: Commit) => ({ ...original, duplicate: true, position: commit.streamPosition }),
+        };
       },
       metadataOf(meta),
     );

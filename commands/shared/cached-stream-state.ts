@@ -47,6 +47,8 @@ export class CachedStreamState<State, Event> {
   private state: State | undefined;
   /** Revision of the last event folded into `state`; -1 for a stream with no events. */
   revision = -1;
+  /** Global position of that event; 0n for a stream with no events. */
+  position = 0n;
   /** The store may hold events after `revision`: read them before deciding. */
   private behind = false;
 
@@ -61,6 +63,7 @@ export class CachedStreamState<State, Event> {
     if (this.state === undefined) {
       this.state = this.source.initialState();
       this.revision = -1;
+      this.position = 0n;
     }
     this.behind = true; // until the last page is folded
     for (;;) {
@@ -83,6 +86,7 @@ export class CachedStreamState<State, Event> {
           throw error;
         }
         this.revision = recorded.revision;
+        this.position = recorded.position;
       }
       if (page.length < READ_PAGE) break;
     }
@@ -106,10 +110,11 @@ export class CachedStreamState<State, Event> {
       : this.source.evolve(state, event);
   }
 
-  /** The draft's events are stored: it is the state at `revision` now. */
-  keep(draft: State, revision: number): void {
+  /** The draft's events are stored: it is the state at `revision` (global `position`) now. */
+  keep(draft: State, revision: number, position: bigint): void {
     this.state = draft;
     this.revision = revision;
+    this.position = position;
   }
 
   /**
@@ -130,6 +135,7 @@ export class CachedStreamState<State, Event> {
   private drop(): void {
     this.state = undefined;
     this.revision = -1;
+    this.position = 0n;
     this.behind = false;
   }
 }

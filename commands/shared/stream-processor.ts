@@ -10,6 +10,12 @@ export interface Commit {
   position: bigint;
   /** Stream revision of this command's last event, or the stream's revision when it wrote nothing. */
   revision: number;
+  /**
+   * Global position of the stream's last event as the decision saw it (0n for an
+   * empty stream): what a command that wrote nothing (a retry) waits for, so its
+   * answer can be read back even when the original's was lost.
+   */
+  streamPosition: bigint;
 }
 
 /** A decision against the current state: the events to append and how to answer once they are stored. */
@@ -171,7 +177,9 @@ export class StreamProcessor<State, Event> {
     }
     if (toAppend.length === 0) {
       for (const { pending, decision } of decided) {
-        settle(pending, () => decision.answer({ position: 0n, revision: cached.revision }));
+        settle(pending, () =>
+          decision.answer({ position: 0n, revision: cached.revision, streamPosition: cached.position }),
+        );
       }
       return;
     }
@@ -181,9 +189,15 @@ export class StreamProcessor<State, Event> {
       const result = await this.options.eventStore.appendToStream(stream, toAppend, {
         expectedRevision: base < 0 ? 'no_stream' : base,
       });
-      cached.keep(state, result.nextRevision);
+      cached.keep(state, result.nextRevision, result.position);
       for (const { pending, decision, lastIndex } of decided) {
-        settle(pending, () => decision.answer({ position: result.position, revision: base + 1 + lastIndex }));
+        settle(pending, () =>
+          decision.answer({
+            position: result.position,
+            revision: base + 1 + lastIndex,
+            streamPosition: result.position,
+          }),
+        );
       }
     } catch (error) {
       // Another node appended (a conflict), or the store failed and may or may not

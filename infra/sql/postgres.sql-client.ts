@@ -1,10 +1,26 @@
 import type pg from 'pg';
 import pgPromise, { type ITask } from 'pg-promise';
-import type { SqlClient, SqlExecutor } from './sql-client.js';
+import { isQueryTimeout, type SqlClient, type SqlExecutor } from './sql-client.js';
 
 // pg-promise wants one library instance per process; every database object comes from it.
-const pgp = pgPromise({ noWarnings: true });
+const pgp = pgPromise({
+  noWarnings: true,
+  // Inside a task or transaction: the first statement that ran out of time kills its
+  // connection, so the rollback that follows fails at once instead of waiting out a
+  // second timeout, and the pool drops the connection instead of lending it again.
+  error(error, context) {
+    if (isQueryTimeout(error)) destroyConnection(context.client as unknown as pg.Client | undefined);
+  },
+});
 // bigint (int8) stays a string, the lossless choice; callers convert with BigInt().
+
+/**
+ * How long any statement may go unanswered by default. A black-holed connection (a
+ * stalled network, a frozen server) never answers and TCP takes hours to notice:
+ * without this deadline a command would wait forever. `?query_timeout=<ms>` in the
+ * connection string overrides it (pg reads the URL's parameters).
+ */
+export const DEFAULT_QUERY_TIMEOUT_MS = 10_000;
 
 export interface PostgresClientOptions {
   connectionString: string;
@@ -12,6 +28,18 @@ export interface PostgresClientOptions {
   max?: number;
   /** Name shown in pg_stat_activity. */
   applicationName?: string;
+  /** See `DEFAULT_QUERY_TIMEOUT_MS`; the connection string's `query_timeout` wins. */
+  queryTimeoutMs?: number;
+}
+
+/**
+ * Closes a connection whose statement timed out: the statement is still on its way,
+ * so the connection cannot serve another one until it answers, if ever.
+ */
+function destroyConnection(client: pg.Client | undefined): void {
+  const stream = (client as unknown as { connection?: { stream?: { destroy(): void } } } | undefined)
+    ?.connection?.stream;
+  stream?.destroy();
 }
 
 type PgpDatabase = ReturnType<typeof pgp>;
@@ -36,7 +64,13 @@ export function createPostgresClient(options: PostgresClientOptions): SqlClient 
     application_name: options.applicationName ?? 'parley',
     // A query that cannot get a connection must fail, not wait forever.
     connectionTimeoutMillis: 10_000,
+    query_timeout: options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS,
     keepAlive: true,
+  });
+  // Straight pool queries hand their error to the pool, which drops the connection;
+  // closing it politely would wait on the same silent peer, so it is cut instead.
+  (db.$pool as unknown as pg.Pool).on('release', (error: Error | undefined, client: pg.PoolClient) => {
+    if (isQueryTimeout(error)) destroyConnection(client);
   });
   const listeners = new Set<{ stop(): Promise<void> }>();
 
@@ -98,6 +132,9 @@ class NotificationListener {
     });
     await this.connection.none('LISTEN $1:name', [this.channel]);
     this.failures = 0;
+    // Stopped while connecting (a reconnect racing a shutdown): the connection would
+    // outlive its pool and be cut when the database goes away.
+    if (this.stopped) await this.release();
   }
 
   private scheduleReconnect(): void {
@@ -120,6 +157,10 @@ class NotificationListener {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.retryTimer);
+    await this.release();
+  }
+
+  private async release(): Promise<void> {
     const connection = this.connection;
     this.connection = undefined;
     if (!connection) return;

@@ -35,7 +35,19 @@ export function isConnectionError(error: unknown): boolean {
     if (['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH'].includes(code))
       return true;
   }
-  return /Connection terminated|connection (is )?closed|Client has encountered a connection error|not queryable/i.test(
-    error.message,
+  return (
+    isQueryTimeout(error) ||
+    /Connection terminated|connection (is )?closed|Client has encountered a connection error|not queryable|timeout exceeded when trying to connect/i.test(
+      error.message,
+    )
   );
+}
+
+/**
+ * pg's client-side deadline (`query_timeout`) ran out: the server did not answer in
+ * time, which from here looks like an unreachable database (the statement may still
+ * run, so whatever it wrote must be idempotent to retry).
+ */
+export function isQueryTimeout(error: unknown): boolean {
+  return error instanceof Error && error.message === 'Query read timeout';
 }

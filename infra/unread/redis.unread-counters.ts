@@ -11,7 +11,7 @@ declare module 'ioredis' {
       revision: number,
       effects: string,
     ): Result<number, Context>;
-    parleyMoveUnreadCheckpoint(key: string, position: string): Result<number, Context>;
+    parleyMoveUnreadCheckpoint(key: string, position: string, lastSeen: string): Result<number, Context>;
   }
 }
 
@@ -49,9 +49,14 @@ end
 return 1
 `;
 
-/** The checkpoint only moves forward (positions stay below 2^53, exact as Lua numbers). */
+/**
+ * The checkpoint only moves forward (positions stay below 2^53, exact as Lua numbers).
+ * Answers -1, writing nothing, when the checkpoint this node last saw (ARGV[2]) has
+ * vanished: Redis restarted empty (or evicted it), so the counters are gone too.
+ */
 const MOVE_CHECKPOINT = `
 local current = redis.call('GET', KEYS[1])
+if not current and tonumber(ARGV[2]) > 0 then return -1 end
 if current and tonumber(current) >= tonumber(ARGV[1]) then return 0 end
 redis.call('SET', KEYS[1], ARGV[1])
 return 1
@@ -81,8 +86,10 @@ export async function createRedisUnreadCounters(
   const redis = await connectRedis(options.url, { purpose: 'unread counters', logger: options.logger });
   redis.defineCommand('parleyApplyUnreadChange', { numberOfKeys: 1, lua: APPLY_CHANGE });
   redis.defineCommand('parleyMoveUnreadCheckpoint', { numberOfKeys: 1, lua: MOVE_CHECKPOINT });
+  /** The newest checkpoint this node read or wrote: if Redis no longer has one, its data was lost. */
+  let lastSeenCheckpoint = 0n;
 
-  return {
+  const counters: UnreadCounters = {
     engine: 'redis',
     async apply(changes, position) {
       // One round trip for the batch; each script is atomic on its own.
@@ -95,10 +102,17 @@ export async function createRedisUnreadCounters(
           JSON.stringify(effectsOf(change)),
         );
       }
-      pipeline.parleyMoveUnreadCheckpoint(checkpointKey, position.toString());
+      pipeline.parleyMoveUnreadCheckpoint(checkpointKey, position.toString(), lastSeenCheckpoint.toString());
       const results = (await pipeline.exec()) ?? [];
       const failure = results.find(([error]) => error !== null)?.[0];
       if (failure) throw failure;
+      if (results[results.length - 1]?.[1] === -1) {
+        // Redis came back empty: this batch's changes landed on nothing. Wipe them and
+        // fail, so the projector reads the (now absent) checkpoint and replays the log.
+        await counters.clear();
+        throw new Error('the unread counters vanished from Redis (restarted empty?): replaying the log');
+      }
+      if (position > lastSeenCheckpoint) lastSeenCheckpoint = position;
     },
     async readState(userId, conversationId) {
       const [lastSeq, readSeq] = await redis.hmget(conversationKey(conversationId), 'lastSeq', `m:${userId}`);
@@ -109,7 +123,10 @@ export async function createRedisUnreadCounters(
     },
     async checkpoint() {
       const stored = await redis.get(checkpointKey);
-      return stored === null ? 0n : BigInt(stored);
+      const checkpoint = stored === null ? 0n : BigInt(stored);
+      // Only ever raised here: /ready reads it too, and must not hide a loss from `apply`.
+      if (checkpoint > lastSeenCheckpoint) lastSeenCheckpoint = checkpoint;
+      return checkpoint;
     },
     async clear() {
       const pattern = `${escapeGlob(prefix)}*`;
@@ -119,11 +136,13 @@ export async function createRedisUnreadCounters(
         if (keys.length > 0) await redis.unlink(...keys);
         cursor = next;
       } while (cursor !== '0');
+      lastSeenCheckpoint = 0n;
     },
     async close() {
       redis.disconnect();
     },
   };
+  return counters;
 }
 
 /** The script's JSON: only the effects (the key, guard and revision travel as arguments). */

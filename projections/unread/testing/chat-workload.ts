@@ -14,7 +14,8 @@ export type WorkloadOp =
   | { kind: 'read'; conversation: number; user: number; seq: number }
   | { kind: 'add'; conversation: number; user: number }
   | { kind: 'remove'; conversation: number; user: number; leaves: boolean }
-  | { kind: 'delete'; conversation: number; user: number; message: number };
+  /** The author of the conversation's message number `message` (modulo their count) deletes it. */
+  | { kind: 'delete'; conversation: number; message: number };
 
 export const WORKLOAD_USERS = 6;
 export const WORKLOAD_CONVERSATIONS = 4;
@@ -46,7 +47,7 @@ export function workloadArbitrary(groups: { minLength: number; maxLength: number
     },
     {
       weight: 1,
-      arbitrary: fc.record({ kind: fc.constant('delete' as const), conversation, user, message: fc.nat() }),
+      arbitrary: fc.record({ kind: fc.constant('delete' as const), conversation, message: fc.nat() }),
     },
   );
   return fc.array(fc.array(op, { minLength: 1, maxLength: 4 }), groups);
@@ -58,7 +59,8 @@ export class ChatWorkload {
   readonly conversations: string[] = [];
   /** The owner of each conversation (the one allowed to add and remove members). */
   private readonly owners: string[] = [];
-  private readonly messages = new Map<string, string[]>();
+  /** The messages sent in each conversation, with their authors. */
+  private readonly messages = new Map<string, { messageId: string; authorId: string }[]>();
   /** How many operations of each kind went through (the rest were refused by a domain rule). */
   readonly performed: Record<WorkloadOp['kind'], number> = { send: 0, read: 0, add: 0, remove: 0, delete: 0 };
 
@@ -89,35 +91,40 @@ export class ChatWorkload {
   /** Runs one operation; a refusal by a domain rule (not a member, not allowed…) is part of the workload. */
   private async perform(op: WorkloadOp): Promise<void> {
     const conversationId = this.conversations[op.conversation]!;
-    const actorId = this.user(op.user);
     try {
       switch (op.kind) {
         case 'send': {
+          const actorId = this.user(op.user);
           const { messageId } = await this.commands.sendMessage(
             conversationId,
             { clientMsgId: randomUUID(), body: 'hello' },
             { actorId },
           );
-          this.messages.get(conversationId)!.push(messageId);
+          this.messages.get(conversationId)!.push({ messageId, authorId: actorId });
           break;
         }
         case 'read':
-          await this.commands.markRead(conversationId, op.seq, { actorId });
+          await this.commands.markRead(conversationId, op.seq, { actorId: this.user(op.user) });
           break;
         case 'add':
-          await this.commands.addMembers(conversationId, [actorId], {
+          await this.commands.addMembers(conversationId, [this.user(op.user)], {
             actorId: this.owners[op.conversation]!,
           });
           break;
-        case 'remove':
-          await this.commands.removeMember(conversationId, actorId, {
-            actorId: op.leaves ? actorId : this.owners[op.conversation]!,
+        case 'remove': {
+          const member = this.user(op.user);
+          await this.commands.removeMember(conversationId, member, {
+            actorId: op.leaves ? member : this.owners[op.conversation]!,
           });
           break;
+        }
         case 'delete': {
+          // By its author, as users do: anyone else would only be refused, and a workload
+          // of refused deletes would test nothing.
           const sent = this.messages.get(conversationId)!;
           if (sent.length === 0) return;
-          await this.commands.deleteMessage(conversationId, sent[op.message % sent.length]!, { actorId });
+          const { messageId, authorId } = sent[op.message % sent.length]!;
+          await this.commands.deleteMessage(conversationId, messageId, { actorId: authorId });
           break;
         }
       }
