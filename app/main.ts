@@ -3,7 +3,14 @@ import { createLogger } from '../infra/logging/logger.js';
 import { composeParley } from './compose.js';
 import { allFeatures } from './features.js';
 
-/** `npm start`: every role in one process, configured by the environment. */
+/**
+ * Past this, a shutdown that is still waiting (a client that never finishes its
+ * request) gives up and exits 1: below Kubernetes' default 30 s grace period, so
+ * the process leaves on its own terms before a SIGKILL.
+ */
+const SHUTDOWN_DEADLINE_MS = 25_000;
+
+/** `npm start` (and `parley serve`): the roles PARLEY_ROLES names, all by default, configured by the environment. */
 async function main(): Promise<void> {
   let config;
   try {
@@ -23,6 +30,8 @@ async function main(): Promise<void> {
       address,
       mode: config.DATABASE_URL ? 'server' : 'embedded',
       eventStore: parley.infrastructure.eventStore.engine,
+      roles: parley.roles,
+      projector: parley.projector(),
     },
     'parley is listening',
   );
@@ -32,8 +41,15 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
+    setTimeout(() => {
+      logger.error({ deadlineMs: SHUTDOWN_DEADLINE_MS }, 'shutdown did not finish in time; exiting');
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS).unref();
     parley.close().then(
-      () => process.exit(0),
+      () => {
+        logger.info('shut down');
+        process.exit(0);
+      },
       (error: unknown) => {
         logger.error({ err: error }, 'shutdown failed');
         process.exit(1);

@@ -116,6 +116,11 @@ describe('the Dockerfile', () => {
     expect(dockerfile).toMatch(/^HEALTHCHECK [\s\S]*\/health/m);
     expect(dockerfile).toMatch(/DATA_DIR=\/data/);
   });
+
+  it('bundles the web client into the runtime image', () => {
+    expect(dockerfile).toMatch(/npm run build:web/);
+    expect(dockerfile).toMatch(/cp -r web\/dist \/runtime\/web\/dist/);
+  });
 });
 
 describe('the Kubernetes manifests', () => {

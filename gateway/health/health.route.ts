@@ -29,13 +29,15 @@ async function runCheck(readiness: ReadinessCheck): Promise<{ name: string; ok: 
 }
 
 export const healthRoutes =
-  (checks: readonly ReadinessCheck[]): FastifyPluginAsync =>
+  (checks: readonly ReadinessCheck[], details?: () => Record<string, unknown>): FastifyPluginAsync =>
   async (app) => {
     app.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok' }));
 
     app.get('/ready', { schema: { hide: true } }, async (_request, reply) => {
       const results = await Promise.all(checks.map(runCheck));
       const ready = results.every((result) => result.ok);
-      return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks: results });
+      return reply
+        .code(ready ? 200 : 503)
+        .send({ status: ready ? 'ready' : 'not_ready', ...details?.(), checks: results });
     });
   };

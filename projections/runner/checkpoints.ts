@@ -74,7 +74,3 @@ export async function advanceCheckpoints(
     [names, position.toString()],
   );
 }
-
-export async function recordVersion(db: SqlExecutor, name: string, version: number): Promise<void> {
-  await db.query('update projection_checkpoints set version = $2 where name = $1', [name, version]);
-}

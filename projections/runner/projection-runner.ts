@@ -6,7 +6,7 @@ import type { SqlClient } from '../../infra/sql/sql-client.js';
 import type { Projection } from '../projection.js';
 import { backoffDelay, sleep } from './backoff.js';
 import { BatchApplier } from './batch-applier.js';
-import { ensureCheckpoints, recordVersion } from './checkpoints.js';
+import { ensureCheckpoints } from './checkpoints.js';
 import { EventFeed } from './event-feed.js';
 import { deleteParked, listParked, recordReplayFailure } from './parked-events.js';
 import { PositionWaiters } from './position-waiters.js';
@@ -40,6 +40,11 @@ export interface ProjectionRunnerOptions {
   };
   /** Most events per transaction. Defaults to 500. */
   batchSize?: number;
+  /**
+   * After each commit, the lowest checkpoint of all the projections: how the process
+   * tells other processes (NOTIFY) that their waits may be over.
+   */
+  onCommitted?: (lowest: bigint) => void;
 }
 
 /**
@@ -50,6 +55,11 @@ export interface ProjectionRunnerOptions {
  * checkpoint moves in the same transaction as its rows. An event that keeps
  * failing in one projection is parked (and replayable) without stopping the
  * others; a database that is away is waited for, forever, until `stop()`.
+ *
+ * Two runners on one database (a projector that lost its lock while a batch was in
+ * flight, and the one that took it over) still apply each event once: every batch
+ * locks the checkpoint rows and applies only what lies past them (see
+ * projector-lock.ts for the whole argument).
  */
 export class ProjectionRunner {
   private readonly sql: SqlClient;
@@ -59,6 +69,7 @@ export class ProjectionRunner {
   private readonly logger: Logger | undefined;
   private readonly baseDelayMs: number;
   private readonly batchSize: number;
+  private readonly onCommitted: ((lowest: bigint) => void) | undefined;
   private readonly applier: BatchApplier;
   /** Committed checkpoints, as far as this runner knows: the start of a subscription, and what waiters compare to. */
   private readonly checkpoints = new Map<string, bigint>();
@@ -83,6 +94,7 @@ export class ProjectionRunner {
     this.logger = options.logger;
     this.baseDelayMs = Math.max(0, options.retry?.baseDelayMs ?? DEFAULT_BASE_DELAY_MS);
     this.batchSize = Math.max(1, options.batchSize ?? DEFAULT_BATCH_SIZE);
+    this.onCommitted = options.onCommitted;
     const attempts = Math.floor(options.retry?.attempts ?? DEFAULT_ATTEMPTS);
     this.applier = new BatchApplier({
       sql: this.sql,
@@ -108,14 +120,14 @@ export class ProjectionRunner {
     const stored = await ensureCheckpoints(this.sql, this.projections);
     for (const projection of this.projections) {
       const checkpoint = stored.get(projection.name);
-      if (checkpoint && checkpoint.version !== projection.version) {
-        // Rebuilding into new tables is a separate step; until then the tables are
-        // kept and extended from the checkpoint, and the log says so.
+      // The stored version is the tables' generation: a rebuild raises it to at least the
+      // code's version. Lower means tables built by older code; they are kept and extended
+      // from the checkpoint until rebuilt (`parley projections rebuild`), and the log says so.
+      if (checkpoint && checkpoint.version < projection.version) {
         this.logger?.warn(
           { projection: projection.name, stored: checkpoint.version, current: projection.version },
-          'projection version changed: its read model continues from its checkpoint until rebuilt',
+          'projection tables were built by an older version: they continue from their checkpoint until rebuilt',
         );
-        await recordVersion(this.sql, projection.name, projection.version);
       }
       this.checkpoints.set(projection.name, checkpoint?.position ?? 0n);
     }
@@ -252,7 +264,9 @@ export class ProjectionRunner {
     for (const name of names) {
       if ((this.checkpoints.get(name) ?? 0n) < position) this.checkpoints.set(name, position);
     }
-    this.waiters.reached(this.lowestCheckpoint());
+    const lowest = this.lowestCheckpoint();
+    this.waiters.reached(lowest);
+    this.onCommitted?.(lowest);
   }
 
   /** Batches and replays of parked events take turns, so they never race on the same rows. */

@@ -16,7 +16,8 @@ export interface ProjectionStatus {
   /** Age of the oldest event it has not applied yet; 0 when caught up. */
   lagSeconds: number;
   parked: number;
-  status: 'running' | 'stopped' | 'catching_up';
+  /** `rebuilding`: the projection hub is building its next version beside it (`projections/rebuild`). */
+  status: 'running' | 'stopped' | 'catching_up' | 'rebuilding';
 }
 
 /** Reads checkpoints, parked counts and the head, and measures each projection's lag. */
@@ -45,7 +46,8 @@ export async function readProjectionStatus(
     const lagSeconds = lagEvents > 0 && oldest ? Math.max(0, (now.getTime() - oldest.getTime()) / 1000) : 0;
     return {
       name: projection.name,
-      version: projection.version,
+      // The version its live tables were built by: a rebuild moves it past the code's.
+      version: checkpoints.get(projection.name)?.version ?? projection.version,
       checkpoint: checkpoint.toString(),
       lagEvents,
       lagSeconds,
