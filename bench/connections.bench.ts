@@ -40,7 +40,8 @@ export async function benchConnections(args: string[]): Promise<void> {
   const target = Number(args[0] ?? 20_000);
   // Past its descriptor limit the node cannot even read its own memory (/proc): keep headroom.
   const reachable = Math.min(target, openFileLimit() - FD_HEADROOM);
-  const server = await startBenchServer();
+  // Targets past 32,000 put more than WS_MAX_CONNECTIONS_PER_USER's default on each of the 1,000 users.
+  const server = await startBenchServer({ WS_MAX_CONNECTIONS_PER_USER: String(target) });
   const load = forkLoad<ConnectReport>(new URL('./connections.client.ts', import.meta.url));
   try {
     // Several sockets per user, as several devices: the cost measured is the connection's.

@@ -1,6 +1,7 @@
 import { benchConnections } from './connections.bench.js';
 import { benchEventStore } from './eventstore.bench.js';
 import { benchFanout } from './fanout.bench.js';
+import { benchRebuild } from './rebuild.bench.js';
 import { benchSearch } from './search.bench.js';
 import { benchSend } from './send.bench.js';
 
@@ -11,6 +12,7 @@ const workloads: Record<string, (args: string[]) => Promise<void>> = {
   search: benchSearch,
   fanout: benchFanout,
   connections: benchConnections,
+  rebuild: benchRebuild,
 };
 
 const [name, ...args] = process.argv.slice(2);

@@ -17,6 +17,12 @@ export interface Projection {
   /** Its tables, created at start (idempotent, safe with several instances). */
   readonly migrations: readonly Migration[];
   /**
+   * Every table its migrations create, unqualified: what a rebuild builds anew in a
+   * schema of its own and then swaps in. Empty or missing when its state lives
+   * outside the read-model database: then it cannot be rebuilt that way.
+   */
+  readonly tables?: readonly string[];
+  /**
    * Applies one event. Events arrive in global position order; the event's data
    * is as stored (use the domain registry's `decodeEvent` to get the current shape).
    */

@@ -1,35 +1,9 @@
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient, registerUser, type RegisteredUser } from '../../test/support/api-client.js';
 import { createTestDatabase } from '../../test/support/postgres.js';
 import { startTestServer, type TestServer } from '../../test/support/server.js';
-
-const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/parley.js');
-
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the real `parley` executable in a child process against `databaseUrl`. */
-function parley(databaseUrl: string, ...args: string[]): Promise<CliRun> {
-  const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: databaseUrl };
-  delete env.EVENTSTORE_URL;
-  delete env.LOG_LEVEL;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+import { runParley, type CliRun } from './testing/run-parley.js';
 
 describe('the parley CLI', () => {
   let server: TestServer;
@@ -67,7 +41,7 @@ describe('the parley CLI', () => {
       });
       expect(edited.status).toBe(200);
     }
-    replay = await parley(databaseUrl, 'replay', '--stream', `conversation-${conversationId}`, '--json');
+    replay = await runParley(databaseUrl, 'replay', '--stream', `conversation-${conversationId}`, '--json');
     trail = replay.stdout
       .trim()
       .split('\n')
@@ -99,7 +73,7 @@ describe('the parley CLI', () => {
 
     it('stops at --until', async () => {
       const sentAt = trail[1].time as string;
-      const run = await parley(
+      const run = await runParley(
         databaseUrl,
         'replay',
         '--stream',
@@ -121,7 +95,7 @@ describe('the parley CLI', () => {
       // Between the edits: the first edit's own time includes it and excludes the later one.
       expect(Date.parse(secondEdit.time)).toBeGreaterThan(Date.parse(firstEdit.time));
 
-      const run = await parley(databaseUrl, 'conversation-at', conversationId, firstEdit.time, '--json');
+      const run = await runParley(databaseUrl, 'conversation-at', conversationId, firstEdit.time, '--json');
       expect(run.code).toBe(0);
       const conversation = JSON.parse(run.stdout);
       expect(conversation.title).toBe('audit');
@@ -134,7 +108,7 @@ describe('the parley CLI', () => {
     });
 
     it('fails with exit code 1 before the conversation existed', async () => {
-      const run = await parley(databaseUrl, 'conversation-at', conversationId, '2000-01-01T00:00:00Z');
+      const run = await runParley(databaseUrl, 'conversation-at', conversationId, '2000-01-01T00:00:00Z');
       expect(run.code).toBe(1);
       expect(run.stderr).toContain('did not exist');
     });
@@ -146,7 +120,7 @@ describe('the parley CLI', () => {
         'select password_hash from accounts where user_id = $1',
         [alice.id],
       );
-      const run = await parley(databaseUrl, 'export-user', alice.id);
+      const run = await runParley(databaseUrl, 'export-user', alice.id);
       expect(run.code).toBe(0);
       const exported = JSON.parse(run.stdout);
       expect(exported.account).toEqual(
@@ -164,7 +138,7 @@ describe('the parley CLI', () => {
 
   describe('projections list', () => {
     it('lists each projection with its checkpoint and lag', async () => {
-      const run = await parley(databaseUrl, 'projections', 'list', '--json');
+      const run = await runParley(databaseUrl, 'projections', 'list', '--json');
       expect(run.code).toBe(0);
       const statuses = JSON.parse(run.stdout);
       expect(statuses.map((status: { name: string }) => status.name)).toEqual(
@@ -181,7 +155,7 @@ describe('the parley CLI', () => {
     it('prepares an empty database that a server then starts on', async () => {
       const database = await createTestDatabase('cli_migrate');
       try {
-        const run = await parley(database.url, 'migrate');
+        const run = await runParley(database.url, 'migrate');
         expect(run.stderr).toBe('');
         expect(run.code).toBe(0);
         const second = await startTestServer('postgres', { DATABASE_URL: database.url });
@@ -201,13 +175,13 @@ describe('the parley CLI', () => {
       [['frobnicate'], 'unknown command'],
       [['replay', '--stream', 'x', '--until', 'yesterday'], 'ISO-8601'],
     ])('parley %j exits 2 with a message', async (args, message) => {
-      const run = await parley(databaseUrl, ...args);
+      const run = await runParley(databaseUrl, ...args);
       expect(run.code).toBe(2);
       expect(run.stderr).toContain(message);
     });
 
     it('answers --help on every command with exit code 0', async () => {
-      const run = await parley(databaseUrl, 'export-user', '--help');
+      const run = await runParley(databaseUrl, 'export-user', '--help');
       expect(run.code).toBe(0);
       expect(run.stdout).toContain('parley export-user <user id>');
     });

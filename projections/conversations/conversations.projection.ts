@@ -21,6 +21,7 @@ export const conversationsProjection: Projection = {
   version: 1,
   eventTypes: [...conversationEventTypes, 'ReadMarkerMoved'],
   migrations: conversationsMigrations,
+  tables: ['conversations', 'conversation_members'],
 
   async apply(tx, recorded) {
     const event = decodeRecorded(recorded);

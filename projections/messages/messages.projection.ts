@@ -19,6 +19,7 @@ export const messagesProjection: Projection = {
   version: 1,
   eventTypes: ['MessageSent', 'MessageEdited', 'MessageDeleted', 'ReactionAdded', 'ReactionRemoved'],
   migrations: messagesMigrations,
+  tables: ['messages', 'message_reactions'],
 
   async apply(tx, recorded) {
     const event = decodeRecorded(recorded);

@@ -19,6 +19,8 @@ export function searchProjection(index: MessageSearchIndex): Projection {
     version: 1,
     eventTypes: ['MessageSent', 'MessageEdited', 'MessageDeleted'],
     migrations: index.migrations,
+    // Elasticsearch keeps its documents in its own index, out of reach of a SQL rebuild.
+    tables: index.engine === 'postgres' ? ['message_search'] : [],
 
     async apply(tx, recorded) {
       const event = decodeRecorded(recorded);

@@ -21,6 +21,7 @@ export const usersProjection: Projection = {
   version: 1,
   eventTypes: ['UserRegistered', 'UserProfileUpdated'],
   migrations: usersReadModelMigrations,
+  tables: ['users'],
 
   async apply(tx: SqlExecutor, event: RecordedEvent): Promise<void> {
     if (!event.stream.startsWith(USER_STREAM_PREFIX)) return;

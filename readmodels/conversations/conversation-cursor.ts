@@ -33,7 +33,9 @@ export function decodeConversationCursor(text: string): ConversationCursor {
     !Array.isArray(decoded) ||
     decoded.length !== 2 ||
     typeof decoded[0] !== 'string' ||
-    !/^-?\d{1,18}$/.test(decoded[0]) ||
+    // Activity times are after 1970 and before year 33658 (10^18 µs): any other
+    // value would put the comparison outside PostgreSQL's timestamp range.
+    !/^\d{1,18}$/.test(decoded[0]) ||
     typeof decoded[1] !== 'string' ||
     !isUuid(decoded[1])
   )

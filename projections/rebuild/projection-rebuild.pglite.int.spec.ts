@@ -1,0 +1,3 @@
+import { describeProjectionRebuild } from './projection-rebuild.suite.js';
+
+describeProjectionRebuild('pglite');

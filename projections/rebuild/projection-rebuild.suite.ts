@@ -1,0 +1,248 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPostgresClient } from '../../infra/sql/postgres.sql-client.js';
+import type { SqlExecutor } from '../../infra/sql/sql-client.js';
+import { TEST_DATABASE_URL } from '../../test/support/postgres.js';
+import { waitFor } from '../../test/support/wait-for.js';
+import { conversationsProjection } from '../conversations/conversations.projection.js';
+import { messagesProjection } from '../messages/messages.projection.js';
+import type { Projection } from '../projection.js';
+import { ProjectionRunner } from '../runner/projection-runner.js';
+import { openTestEngine, type EngineName, type TestEngine } from '../testing/test-engine.js';
+import { startProjectionRebuild, type RebuildProgress } from './projection-rebuild.js';
+import { NotRebuildableError, RebuildInProgressError } from './rebuild-errors.js';
+import { seedChatLog } from './testing/chat-log.js';
+import { freshReplay, tableRows } from './testing/fresh-replay.js';
+
+const members = [randomUUID(), randomUUID(), randomUUID()];
+const SEEDED = 3_000;
+/** Generous: these cases replay the log several times, and the machine may be busy. */
+const SLOW = 240_000;
+
+async function tableOid(db: SqlExecutor, table: string): Promise<string> {
+  const [row] = await db.query<{ oid: string }>(`select $1::regclass::oid::text as oid`, [`public.${table}`]);
+  return row!.oid;
+}
+
+async function shadowSchemas(db: SqlExecutor): Promise<string[]> {
+  const rows = await db.query<{ name: string }>(
+    `select nspname as name from pg_namespace where nspname like 'parley_rebuild_%'`,
+  );
+  return rows.map((row) => row.name);
+}
+
+async function storedVersion(db: SqlExecutor, name: string): Promise<number> {
+  const [row] = await db.query<{ version: number }>(
+    'select version from projection_checkpoints where name = $1',
+    [name],
+  );
+  return row!.version;
+}
+
+/** Rebuilds against each SQL engine, with the live runner projecting and writers appending meanwhile. */
+export function describeProjectionRebuild(engineName: EngineName): void {
+  describe(`projection rebuild: ${engineName}`, () => {
+    let engine: TestEngine;
+    let runner: ProjectionRunner;
+    const projections = [conversationsProjection, messagesProjection];
+
+    beforeAll(async () => {
+      engine = await openTestEngine(engineName, 'rebuild');
+      await seedChatLog(engine.eventStore, { events: SEEDED, members, perConversation: 500 });
+      runner = new ProjectionRunner({ sql: engine.sql, eventStore: engine.eventStore, projections });
+      await runner.start();
+      expect(await runner.waitForPosition(await engine.eventStore.headPosition(), SLOW)).toBe(true);
+    }, SLOW);
+
+    afterAll(async () => {
+      await runner?.stop();
+      await engine?.close();
+    });
+
+    it(
+      'builds new tables while the runner keeps projecting new events, then swaps them in equal to a fresh replay',
+      async () => {
+        const before = await tableOid(engine.sql, 'messages');
+        const phases = new Set<RebuildProgress['phase']>();
+        const rebuilds = projections.map((projection) =>
+          startProjectionRebuild({
+            sql: engine.sql,
+            eventStore: engine.eventStore,
+            projection,
+            toVersion: 2,
+            onProgress: (progress) => phases.add(progress.phase),
+          }),
+        );
+        // Writers keep appending during the whole rebuild: the live runner projects them, the switch takes them over.
+        let settled = false;
+        const all = Promise.all(rebuilds.map((rebuild) => rebuild.done)).finally(() => (settled = true));
+        let appended = 0;
+        // Bounded, so that a slow machine does not pile up more than the runner can take.
+        while (!settled && appended < 50) {
+          await seedChatLog(engine.eventStore, { events: 40, members, perConversation: 40, seed: appended });
+          appended += 1;
+        }
+        const results = await all;
+        await seedChatLog(engine.eventStore, { events: 40, members, perConversation: 40, seed: 99 });
+
+        const head = await engine.eventStore.headPosition();
+        expect(await runner.waitForPosition(head, SLOW)).toBe(true);
+        expect(results.every((result) => result.applied > SEEDED / 2)).toBe(true);
+        expect(phases).toContain('catching_up');
+        expect(phases).toContain('switching');
+        expect(await tableOid(engine.sql, 'messages')).not.toBe(before);
+        expect(await shadowSchemas(engine.sql)).toEqual([]);
+        expect(await storedVersion(engine.sql, 'messages')).toBe(2);
+        // A restart keeps the rebuilt tables' version though the code's is still 1: it is their generation.
+        await runner.stop();
+        runner = new ProjectionRunner({ sql: engine.sql, eventStore: engine.eventStore, projections });
+        await runner.start();
+        expect(await storedVersion(engine.sql, 'messages')).toBe(2);
+        expect((await runner.status()).find((status) => status.name === 'messages')?.version).toBe(2);
+        const reference = await freshReplay(engine.sql.engine, engine.eventStore, projections, head);
+        for (const [table, rows] of reference) {
+          expect(rows.length).toBeGreaterThan(0);
+          expect(await tableRows(engine.sql, table), table).toEqual(rows);
+        }
+      },
+      SLOW,
+    );
+
+    it(
+      'refuses a second rebuild of a projection while one runs',
+      async () => {
+        const first = startProjectionRebuild({
+          sql: engine.sql,
+          eventStore: engine.eventStore,
+          projection: messagesProjection,
+          toVersion: 3,
+        });
+        expect(() =>
+          startProjectionRebuild({
+            sql: engine.sql,
+            eventStore: engine.eventStore,
+            projection: messagesProjection,
+            toVersion: 3,
+          }),
+        ).toThrow(RebuildInProgressError);
+        await first.done;
+        expect(await storedVersion(engine.sql, 'messages')).toBe(3);
+      },
+      SLOW,
+    );
+
+    it('refuses a projection that keeps its state outside SQL', () => {
+      const outside: Projection = { ...messagesProjection, name: 'outside', tables: [] };
+      expect(() =>
+        startProjectionRebuild({
+          sql: engine.sql,
+          eventStore: engine.eventStore,
+          projection: outside,
+          toVersion: 2,
+        }),
+      ).toThrow(NotRebuildableError);
+    });
+
+    it(
+      'leaves the live tables in place and drops the shadow ones when stopped',
+      async () => {
+        const before = await tableOid(engine.sql, 'conversations');
+        const abort = new AbortController();
+        const rebuild = startProjectionRebuild({
+          sql: engine.sql,
+          eventStore: engine.eventStore,
+          projection: conversationsProjection,
+          toVersion: 9,
+          signal: abort.signal,
+          onProgress: (progress) => {
+            if (progress.phase === 'catching_up' && progress.applied > 0) abort.abort();
+          },
+        });
+        await expect(rebuild.done).rejects.toThrow(/stopped/);
+        expect(await tableOid(engine.sql, 'conversations')).toBe(before);
+        expect(await shadowSchemas(engine.sql)).toEqual([]);
+        expect(await storedVersion(engine.sql, 'conversations')).not.toBe(9);
+      },
+      SLOW,
+    );
+
+    if (engineName === 'postgres')
+      it(
+        'waits for a runner batch in flight without deadlocking, whatever that batch touches',
+        async () => {
+          // A batch as the runner makes it: every checkpoint row locked first, the tables written after.
+          let switchWaits!: () => void;
+          const switchWaiting = new Promise<void>((resolve) => (switchWaits = resolve));
+          const batch = engine.sql.transaction(async (tx) => {
+            await tx.query('select name from projection_checkpoints order by name for update');
+            await switchWaiting;
+            // The switch holds nothing the batch needs yet: had it locked the tables first, this would deadlock.
+            await tx.query('update messages set body = body where false');
+          });
+          const rebuild = startProjectionRebuild({
+            sql: engine.sql,
+            eventStore: engine.eventStore,
+            projection: messagesProjection,
+            toVersion: 5,
+          });
+          await waitFor(
+            'the switch to wait for the checkpoint row',
+            async () => {
+              const [row] = await engine.sql.query<{ waiting: number }>(
+                `select count(*)::int as waiting from pg_stat_activity
+                where datname = current_database() and wait_event_type = 'Lock'
+                  and query like '%from public.projection_checkpoints where name%for update%'`,
+              );
+              return row!.waiting > 0;
+            },
+            SLOW,
+          );
+          switchWaits();
+          await batch;
+          await rebuild.done;
+          expect(await storedVersion(engine.sql, 'messages')).toBe(5);
+        },
+        SLOW,
+      );
+
+    if (engineName === 'postgres')
+      it(
+        'refuses a rebuild that another process runs on the same database',
+        async () => {
+          const [row] = await engine.sql.query<{ name: string }>('select current_database() as name');
+          const url = new URL(TEST_DATABASE_URL);
+          url.pathname = `/${row!.name}`;
+          const other = createPostgresClient({
+            connectionString: url.toString(),
+            max: 2,
+            applicationName: 'other-process',
+          });
+          try {
+            let locked!: () => void;
+            const lockHeld = new Promise<void>((resolve) => (locked = resolve));
+            const first = startProjectionRebuild({
+              sql: engine.sql,
+              eventStore: engine.eventStore,
+              projection: messagesProjection,
+              toVersion: 4,
+              onProgress: (progress) => {
+                if (progress.phase === 'catching_up') locked();
+              },
+            });
+            await lockHeld;
+            const second = startProjectionRebuild({
+              sql: other,
+              eventStore: engine.eventStore,
+              projection: messagesProjection,
+              toVersion: 4,
+            });
+            await expect(second.done).rejects.toThrow(RebuildInProgressError);
+            await first.done;
+          } finally {
+            await other.close();
+          }
+        },
+        SLOW,
+      );
+  });
+}

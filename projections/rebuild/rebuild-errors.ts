@@ -1,0 +1,25 @@
+import { ConflictError, NotFoundError } from '../../domain/errors.js';
+
+/** No projection of that name is registered: nothing to rebuild or replay. */
+export class UnknownProjectionError extends NotFoundError {
+  constructor(readonly projection: string) {
+    super(`no projection named ${projection}`);
+  }
+}
+
+/** A rebuild of this projection is already running, in this process or another one on the same database. */
+export class RebuildInProgressError extends ConflictError {
+  constructor(readonly projection: string) {
+    super(`projection ${projection} is already being rebuilt`);
+  }
+}
+
+/**
+ * The projection keeps its state outside the read-model database (Redis, an
+ * Elasticsearch index): it owns no tables a rebuild could build beside the live ones.
+ */
+export class NotRebuildableError extends ConflictError {
+  constructor(readonly projection: string) {
+    super(`projection ${projection} owns no SQL tables, so it cannot be rebuilt beside its live version`);
+  }
+}
