@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 # Parley's image. Parley runs its TypeScript sources through tsx (a runtime
-# dependency), so the build stage only proves they type-check and prunes the dev
-# dependencies; the runtime stage gets production node_modules and the sources.
+# dependency), so the build stage proves they type-check, bundles the web client
+# (web/dist) and prunes the dev dependencies; the runtime stage gets production
+# node_modules, the sources and the bundled client.
 
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
@@ -9,9 +10,11 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npx tsc --noEmit \
+ && npm run build:web \
  && npm prune --omit=dev --no-audit --no-fund \
- && mkdir /runtime \
+ && mkdir -p /runtime/web \
  && cp -r package.json tsconfig.json bin app commands domain gateway infra projections readmodels realtime /runtime/ \
+ && cp -r web/dist /runtime/web/dist \
  && find /runtime -name '*.spec.ts' -delete
 
 FROM node:20-bookworm-slim AS runtime

@@ -4,7 +4,20 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'data/**', 'scratch/**', 'dist/**', 'bin/parley.js', 'eslint.config.js'] },
+  {
+    ignores: [
+      'node_modules/**',
+      'data/**',
+      'scratch/**',
+      'dist/**',
+      'web/dist/**',
+      '.stryker-tmp/**',
+      'reports/**',
+      'stryker.config.mjs',
+      'bin/parley.js',
+      'eslint.config.js',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
