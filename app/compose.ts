@@ -16,6 +16,8 @@ import { createMemoryRateLimiter } from '../infra/ratelimit/memory.rate-limiter.
 import { createRedisRateLimiter } from '../infra/ratelimit/redis.rate-limiter.js';
 import type { ReadinessCheck } from '../gateway/health/health.route.js';
 import { ProjectionHub } from './projection-hub.js';
+import { projectorRole, type ProjectorState } from './projector-role.js';
+import { describeRoles, resolveRoles, type Role, type Roles } from './roles.js';
 
 type ProjectionHubDeps = ConstructorParameters<typeof ProjectionHub>[0];
 
@@ -30,6 +32,8 @@ export interface Infrastructure {
   rateLimits: RateLimits;
   /** Where features register their projections; commands wait on it to read their own writes. */
   projections: ProjectionHub;
+  /** What this process runs (app/roles.ts): features register only their own role's routes and work. */
+  roles: Roles;
 }
 
 /** A feature adds routes and may start background work (a projection) that `stop` ends. */
@@ -38,11 +42,21 @@ export interface Feature {
   start?(): Promise<void>;
   stop?(): Promise<void>;
   readiness?: ReadinessCheck[];
+  /**
+   * Projection-like background work (counters, digests): runs only in the process
+   * that runs the projections, the holder of the projector lock, and stops when it
+   * loses it. Started after `start`, stopped before `stop`.
+   */
+  projector?: { start(): Promise<void>; stop(): Promise<void> };
 }
 
 export interface Parley {
   app: FastifyInstance;
   infrastructure: Infrastructure;
+  /** The roles this process runs, in a fixed order. */
+  roles: Role[];
+  /** Whether this process projects now, and its part in the projector lock. */
+  projector(): ProjectorState;
   /** Starts background work and listens; resolves to the address served. */
   listen(): Promise<string>;
   /** Stops accepting requests, lets in-flight ones finish, then stops features and closes connections. */
@@ -105,6 +119,9 @@ export async function composeParley(
     throw error;
   }
   const projections = createProjectionHub({ sql, eventStore, metrics, logger });
+  const roles = resolveRoles(config, sql.engine === 'pglite');
+  if (sql.engine === 'pglite' && config.PARLEY_ROLES.length > 0)
+    logger.warn({ asked: config.PARLEY_ROLES }, 'embedded mode runs every role in one process');
   const infrastructure: Infrastructure = {
     config,
     logger,
@@ -113,6 +130,7 @@ export async function composeParley(
     eventStore,
     rateLimits,
     projections,
+    roles,
   };
   const wired: Feature[] = [];
   for (const feature of features) wired.push(await feature(infrastructure));
@@ -128,11 +146,21 @@ export async function composeParley(
     },
     ...wired.flatMap((feature) => feature.readiness ?? []),
   ];
+  const projector = projectorRole({
+    config,
+    sql,
+    logger,
+    roles,
+    projections,
+    work: wired.flatMap((feature) => (feature.projector ? [feature.projector] : [])),
+  });
   const app = await buildGateway({
     logger,
     metrics,
     readiness,
     rateLimits,
+    readinessDetails: () => ({ roles: describeRoles(roles), projector: projector.state() }),
+    hstsMaxAgeSeconds: config.HSTS_MAX_AGE_SECONDS,
     features: wired.flatMap((feature) => (feature.routes ? [feature.routes] : [])),
   });
 
@@ -140,15 +168,23 @@ export async function composeParley(
   return {
     app,
     infrastructure,
+    roles: describeRoles(roles),
+    projector: () => projector.state(),
     async listen() {
-      await projections.start();
       for (const feature of wired) await feature.start?.();
+      await projector.start();
       return app.listen({ port: config.PORT, host: config.HOST });
     },
     async close() {
       if (closed) return;
       closed = true;
+      // In order: stop accepting, say goodbye on the sockets (the realtime feature's
+      // preClose hook) and answer every request and socket command in flight, while
+      // the projections still run so their read-your-writes waits end; then stop
+      // projecting after the batch in flight (checkpoints saved) and release the
+      // projector lock; then the features and the connections.
       await app.close();
+      await projector.stop();
       for (const feature of [...wired].reverse()) await feature.stop?.();
       await projections.stop();
       await eventStore.close();

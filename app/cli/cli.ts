@@ -7,6 +7,7 @@ import {
   EXIT_USAGE,
   UsageError,
 } from './cli-command.js';
+import { analyticsCommand } from './analytics.command.js';
 import { conversationAtCommand } from './conversation-at.command.js';
 import { exportUserCommand } from './export-user.command.js';
 import { migrateCommand } from './migrate.command.js';
@@ -22,6 +23,7 @@ const commands: readonly CliCommand[] = [
   replayCommand,
   conversationAtCommand,
   exportUserCommand,
+  analyticsCommand,
 ];
 
 function overview(): string {

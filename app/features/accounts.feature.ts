@@ -7,6 +7,7 @@ import { handleUpdateProfile } from '../../commands/users/update-profile.handler
 import { signAccessToken } from '../../gateway/auth/access-token.js';
 import { authPlugin, withoutEncapsulation } from '../../gateway/auth/auth.plugin.js';
 import { authRoutes } from '../../gateway/auth/auth.routes.js';
+import { createLoginThrottle } from '../../gateway/auth/login-throttle.js';
 import { createMeQuery } from '../../gateway/users/me.query.js';
 import { usersRoutes } from '../../gateway/users/users.routes.js';
 import { SqlAccountStore } from '../../infra/accounts/account-store.js';
@@ -42,7 +43,7 @@ export interface AccountsFeatureOptions {
  */
 export function accountsFeature(options: AccountsFeatureOptions = {}) {
   return async (infra: Infrastructure): Promise<Feature> => {
-    const { config, logger, sql, eventStore } = infra;
+    const { config, logger, sql, eventStore, roles } = infra;
     await migrate(sql, 'accounts', accountsMigrations);
     // The runner creates the projection's tables and keeps them current before the server listens.
     infra.projections.register(usersProjection);
@@ -54,7 +55,10 @@ export function accountsFeature(options: AccountsFeatureOptions = {}) {
     const waitForPosition = options.waitForPosition ?? infra.projections.waitForPosition;
     const clock = () => new Date();
     const getMe = createMeQuery({ sql, accounts, eventStore });
-    const passwordReset = await openPasswordReset(infra, { accounts, hasher, refreshTokens });
+    // REST only: a realtime or projector process opens no mailer and no code store.
+    const passwordReset = roles.has('api')
+      ? await openPasswordReset(infra, { accounts, hasher, refreshTokens })
+      : undefined;
 
     const routes: FastifyPluginAsync = async (app) => {
       await app.register(
@@ -62,8 +66,11 @@ export function accountsFeature(options: AccountsFeatureOptions = {}) {
           secret,
           accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
           rateLimits: infra.rateLimits,
+          accountExists: async (userId) => (await accounts.findById(userId)) !== undefined,
         }),
       );
+      // The WebSocket checks tokens with the auth plugin; the routes below are the REST API's.
+      if (!passwordReset) return;
       const sessions = createSessions({
         refreshTokens,
         // Signing needs the JWT plugin, so it exists only from here on.
@@ -85,6 +92,11 @@ export function accountsFeature(options: AccountsFeatureOptions = {}) {
           logIn: handleLogIn({ accounts, hasher, sessions, logger }),
           sessions,
           getMe,
+          throttleLogIn: createLoginThrottle({
+            limiter: infra.rateLimits.limiter,
+            perAccountPerMinute: config.LOGIN_RATE_LIMIT_PER_ACCOUNT_PER_MINUTE,
+            perIpPerMinute: config.LOGIN_RATE_LIMIT_PER_IP_PER_MINUTE,
+          }),
         }),
       );
       await app.register(passwordReset.routes);
@@ -99,6 +111,9 @@ export function accountsFeature(options: AccountsFeatureOptions = {}) {
 
     // At the root, so the auth plugin's `app.jwt` and `app.authenticate` reach every
     // other feature; the route plugins registered inside keep scopes of their own.
-    return { routes: withoutEncapsulation(routes, 'parley-accounts'), stop: () => passwordReset.stop() };
+    return {
+      routes: withoutEncapsulation(routes, 'parley-accounts'),
+      stop: async () => passwordReset?.stop(),
+    };
   };
 }

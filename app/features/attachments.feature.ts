@@ -13,6 +13,8 @@ import { attachmentsOf } from './attachments.shared.js';
  */
 export function attachmentsFeature() {
   return async (infra: Infrastructure): Promise<Feature> => {
+    // REST only; the other features open the shared blob store themselves when they need it.
+    if (!infra.roles.has('api')) return {};
     const { blobs, deps } = await attachmentsOf(infra);
     const createAttachment = handleCreateAttachment(deps);
     return {

@@ -18,6 +18,7 @@ export function conversationCommandsOf(infra: Infrastructure): ConversationComma
       users: new SqlAccountStore(infra.sql),
       clock: () => new Date(),
       newId: randomUUID,
+      limits: { maxGroupMembers: infra.config.GROUP_MAX_MEMBERS },
     });
     perApp.set(infra, commands);
   }

@@ -41,6 +41,8 @@ export function conversationsFeature() {
     const { sql, eventStore, projections } = infra;
     const checkAttachments = handleCheckAttachments((await attachmentsOf(infra)).deps);
     projections.register(...chatProjections);
+    // REST only; the projections are registered whatever the role, so every process waits on them.
+    if (!infra.roles.has('api')) return {};
     const commands = conversationCommandsOf(infra);
     const routes: FastifyPluginAsync = async (app) => {
       const deps: ConversationRouteDeps = {

@@ -1,3 +1,4 @@
+import type { FastifyPluginAsync } from 'fastify';
 import { handleMuteConversation } from '../../commands/notifications/mute-conversation.handler.js';
 import { requireUser } from '../../gateway/auth/authenticate.js';
 import { muteRoute } from '../../gateway/conversations/mute.route.js';
@@ -77,8 +78,25 @@ async function openPresence(
  */
 export function notificationsFeature(options: NotificationsFeatureOptions = {}) {
   return async (infra: Infrastructure): Promise<Feature> => {
-    const { config, logger, sql } = infra;
+    const { config, logger, sql, roles } = infra;
     await migrate(sql, 'notifications', notificationsMigrations);
+    const muteConversation = handleMuteConversation({
+      mutes: createSqlConversationMutes(sql),
+      isMember: (userId, conversationId) => isMember(sql, userId, conversationId),
+    });
+    const routes: FastifyPluginAsync = async (app) => {
+      await app.register(
+        muteRoute({
+          muteConversation,
+          authenticate: app.authenticate,
+          callerId: (request) => requireUser(request).id,
+        }),
+      );
+    };
+    const api = roles.has('api') ? routes : undefined;
+    // The digests are projection work: only a process with the projector role opens a mailer for them.
+    if (!roles.has('projector')) return { routes: api };
+
     const mailer = options.mailer ?? openMailer(config, logger);
     const opened = options.presence
       ? { presence: options.presence, close: async () => undefined }
@@ -95,24 +113,18 @@ export function notificationsFeature(options: NotificationsFeatureOptions = {}) 
       clock: options.clock,
     });
     services.set(infra, { runOnce: () => scheduler.runOnce() });
-    const muteConversation = handleMuteConversation({
-      mutes: createSqlConversationMutes(sql),
-      isMember: (userId, conversationId) => isMember(sql, userId, conversationId),
-    });
 
     return {
-      routes: async (app) => {
-        await app.register(
-          muteRoute({
-            muteConversation,
-            authenticate: app.authenticate,
-            callerId: (request) => requireUser(request).id,
-          }),
-        );
-      },
-      async start() {
-        if (options.schedule !== false) scheduler.start();
-      },
+      routes: api,
+      // Every instance could plan safely (the planners take turns on a lock); the holder
+      // of the projector lock alone does, so the rounds follow the projections around.
+      projector:
+        options.schedule === false
+          ? undefined
+          : {
+              start: async () => scheduler.start(),
+              stop: () => scheduler.stop(),
+            },
       async stop() {
         await scheduler.stop();
         await opened.close();

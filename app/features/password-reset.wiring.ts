@@ -41,6 +41,7 @@ export async function openPasswordReset(
     limiter: infra.rateLimits.limiter,
     limitKeyPrefix: config.REDIS_KEY_PREFIX,
     logger,
+    codeTtlSeconds: config.PASSWORD_RESET_CODE_TTL_SECONDS,
   };
   return {
     routes: passwordResetRoutes({

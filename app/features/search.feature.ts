@@ -1,3 +1,4 @@
+import type { FastifyPluginAsync } from 'fastify';
 import { requireUser } from '../../gateway/auth/authenticate.js';
 import { searchRoute } from '../../gateway/search/search.route.js';
 import type { MessageSearchIndex } from '../../infra/search/message-search-index.js';
@@ -29,16 +30,18 @@ export function searchFeature() {
   return async (infra: Infrastructure): Promise<Feature> => {
     const index = await openSearchIndex(infra);
     infra.projections.register(searchProjection(index));
+    const routes: FastifyPluginAsync = async (app) => {
+      await app.register(
+        searchRoute({
+          searchMessages: (userId, query) => searchMessages({ db: infra.sql, index }, { userId, ...query }),
+          authenticate: app.authenticate,
+          callerId: (request) => requireUser(request).id,
+        }),
+      );
+    };
     return {
-      routes: async (app) => {
-        await app.register(
-          searchRoute({
-            searchMessages: (userId, query) => searchMessages({ db: infra.sql, index }, { userId, ...query }),
-            authenticate: app.authenticate,
-            callerId: (request) => requireUser(request).id,
-          }),
-        );
-      },
+      // The projection (whoever runs it) fills the index; the route is the REST API's.
+      routes: infra.roles.has('api') ? routes : undefined,
       // PostgreSQL full text lives in the read-model database, which has its own check.
       readiness:
         index.engine === 'postgres' ? [] : [{ name: `search (${index.engine})`, check: () => index.ping() }],

@@ -42,7 +42,7 @@ describe.each([
     };
     feature = await unreadFeature()(infra);
     unread = unreadOf(infra)!;
-    await feature.start?.();
+    await feature.projector?.start();
     const [alice, bob] = [randomUUID(), randomUUID()];
     const { conversationId } = await commands.createConversation(
       { kind: 'group', memberIds: [bob], title: 'pair' },

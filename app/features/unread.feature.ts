@@ -17,7 +17,8 @@ export interface UnreadService {
   rebuild(): Promise<void>;
 }
 
-type UnreadInfrastructure = Pick<Infrastructure, 'config' | 'eventStore' | 'logger'>;
+type UnreadInfrastructure = Pick<Infrastructure, 'config' | 'eventStore' | 'logger'> &
+  Partial<Pick<Infrastructure, 'roles'>>;
 
 const perApp = new WeakMap<UnreadInfrastructure, UnreadService>();
 
@@ -29,10 +30,13 @@ export function unreadOf(infra: UnreadInfrastructure): UnreadService | undefined
 /**
  * Unread counters kept from the log by their own projector: in Redis when
  * `REDIS_URL` is set (shared by every node, under `REDIS_KEY_PREFIX`), else in process.
+ * The projector is projection work: it runs where the projections run (the
+ * projector lock's holder); a process without the projector role opens nothing.
  */
 export function unreadFeature() {
   return async (infra: UnreadInfrastructure): Promise<Feature> => {
     const { config, eventStore, logger } = infra;
+    if (infra.roles && !infra.roles.has('projector')) return {};
     const counters = config.REDIS_URL
       ? await createRedisUnreadCounters({
           url: config.REDIS_URL,
@@ -56,8 +60,12 @@ export function unreadFeature() {
       readiness: config.REDIS_URL
         ? [{ name: 'redis', check: () => counters.checkpoint().then(() => undefined) }]
         : [],
-      start: () => projector.start(),
+      projector: {
+        start: () => projector.start(),
+        stop: () => projector.stop(),
+      },
       async stop() {
+        // Stopped already when the app closes; here for a feature stopped on its own (tests).
         await projector.stop();
         await counters.close();
       },
