@@ -29,6 +29,12 @@ export interface BatchApplierContext {
   committed(names: readonly string[], position: bigint): void;
   /** After a commit that parked an event for `projection`. */
   parked(projection: string): void;
+  /**
+   * Takes over a projection that failed on `event` and has tries left, so that the
+   * others go on without waiting out its backoff. Without it, the applier retries
+   * in place (what the held-back projection's own applier does).
+   */
+  holdBack?(projection: Projection, event: RecordedEvent, attempts: number): void;
 }
 
 /**
@@ -40,16 +46,40 @@ export interface BatchApplierContext {
  * is re-run one event per transaction, each projection under a savepoint so that
  * one projection's failure does not undo the others'. A failing (projection,
  * event) pair is retried with backoff, then parked, and its checkpoint moves on.
+ * With `holdBack`, the runner's applier hands a failing projection over after its
+ * first failure and goes on with the others; the retries happen on its own.
  */
 export class BatchApplier {
   private readonly handled: Map<Projection, ReadonlySet<string>>;
-  private readonly names: string[];
+  /** Projections handed to `holdBack`: left out of batches until `rejoin`. */
+  private readonly heldBack = new Set<string>();
 
   constructor(private readonly context: BatchApplierContext) {
     this.handled = new Map(
       context.projections.map((projection) => [projection, new Set(projection.eventTypes)]),
     );
-    this.names = context.projections.map((projection) => projection.name);
+  }
+
+  isHeldBack(name: string): boolean {
+    return this.heldBack.has(name);
+  }
+
+  /** A held-back projection caught up: batches include it again. Call it in an `exclusive` turn. */
+  rejoin(name: string): void {
+    this.heldBack.delete(name);
+  }
+
+  private active(): Projection[] {
+    return this.context.projections.filter((projection) => !this.heldBack.has(projection.name));
+  }
+
+  /**
+   * Retries the event a projection was held back on, after the backoff its
+   * `attempts` so far call for; resolves like `apply`.
+   */
+  async retry(event: RecordedEvent, attempts: Map<string, number>, signal: AbortSignal): Promise<boolean> {
+    if (!(await this.pause(Math.max(1, ...attempts.values()), FAILING_MAX_DELAY_MS, signal))) return false;
+    return this.applyOne(event, attempts, signal);
   }
 
   /**
@@ -63,10 +93,10 @@ export class BatchApplier {
     let unavailable = 0;
     for (;;) {
       try {
-        await this.context.exclusive(() =>
+        const names = await this.context.exclusive(() =>
           this.context.sql.transaction((tx) => this.applyBatch(tx, events, last.position)),
         );
-        this.context.committed(this.names, last.position);
+        this.context.committed(names, last.position);
         return true;
       } catch (error) {
         if (isTransientFailure(error)) {
@@ -87,10 +117,17 @@ export class BatchApplier {
     }
   }
 
-  private async applyBatch(tx: SqlExecutor, events: readonly RecordedEvent[], last: bigint): Promise<void> {
-    const checkpoints = await lockCheckpoints(tx, this.names);
+  /** Resolves to the projections whose checkpoints it moved. */
+  private async applyBatch(
+    tx: SqlExecutor,
+    events: readonly RecordedEvent[],
+    last: bigint,
+  ): Promise<string[]> {
+    const projections = this.active();
+    const names = projections.map((projection) => projection.name);
+    const checkpoints = await lockCheckpoints(tx, names);
     // Projection by projection: each owns its tables, so only the order within one matters.
-    for (const projection of this.context.projections) {
+    for (const projection of projections) {
       const mine = events.filter((event) => this.needs(projection, event, checkpoints));
       if (mine.length === 0) continue;
       if (projection.applyBatch && mine.length > 1) {
@@ -106,7 +143,8 @@ export class BatchApplier {
         }
       }
     }
-    await advanceCheckpoints(tx, this.names, last);
+    await advanceCheckpoints(tx, names, last);
+    return names;
   }
 
   private async applyOneByOne(
@@ -176,6 +214,16 @@ export class BatchApplier {
       }
       if (exhausted.length > 0 && !(await this.park(event, exhausted, signal))) return false;
       if (exhausted.length === failed.size) return true;
+      if (this.context.holdBack) {
+        for (const projection of this.context.projections) {
+          const attempt = attempts.get(projection.name);
+          if (!failed.has(projection.name) || attempt === undefined || attempt >= this.context.retry.attempts)
+            continue;
+          this.heldBack.add(projection.name);
+          this.context.holdBack(projection, event, attempt);
+        }
+        return true;
+      }
       if (!(await this.pause(mostAttempts, FAILING_MAX_DELAY_MS, signal))) return false;
     }
   }
@@ -185,9 +233,11 @@ export class BatchApplier {
     event: RecordedEvent,
     applied: string[],
   ): Promise<{ failed: Map<string, unknown>; advanced: string[] }> {
-    const checkpoints = await lockCheckpoints(tx, this.names);
+    const projections = this.active();
+    const names = projections.map((projection) => projection.name);
+    const checkpoints = await lockCheckpoints(tx, names);
     const failed = new Map<string, unknown>();
-    for (const projection of this.context.projections) {
+    for (const projection of projections) {
       if (!this.needs(projection, event, checkpoints)) continue;
       await tx.query('savepoint parley_projection');
       try {
@@ -200,7 +250,7 @@ export class BatchApplier {
         failed.set(projection.name, error);
       }
     }
-    const advanced = this.names.filter((name) => !failed.has(name));
+    const advanced = names.filter((name) => !failed.has(name));
     await advanceCheckpoints(tx, advanced, event.position);
     return { failed, advanced };
   }

@@ -7,11 +7,15 @@ export const CHECKPOINTS_CHANNEL = 'parley_checkpoints';
 /** While someone waits, the checkpoints are re-read this often in case a notification was missed. */
 const DEFAULT_POLL_MS = 1_000;
 
-/** The lowest checkpoint of `names`; 0 while one of them has no checkpoint row yet. */
+/**
+ * The lowest checkpoint of `names`, leaving out projections held back by an event
+ * they keep failing on (they would hold every read up for their whole backoff);
+ * 0 while one of them has no checkpoint row yet.
+ */
 export async function readLowestCheckpoint(db: SqlExecutor, names: readonly string[]): Promise<bigint> {
   if (names.length === 0) return 0n;
   const [row] = await db.query<{ present: number; lowest: string | number | null }>(
-    `select count(*)::int as present, min(position) as lowest
+    `select count(*)::int as present, min(position) filter (where held_back_since is null) as lowest
        from projection_checkpoints where name = any($1::text[])`,
     [names],
   );

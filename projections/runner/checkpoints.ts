@@ -74,3 +74,21 @@ export async function advanceCheckpoints(
     [names, position.toString()],
   );
 }
+
+/**
+ * Flags the projections held back by an event they failed on (or clears the flag):
+ * processes waiting on the checkpoints for read-your-writes do not wait for them,
+ * as the projecting process does not (see `CheckpointWatcher`).
+ */
+export async function markHeldBack(
+  db: SqlExecutor,
+  names: readonly string[],
+  heldBack: boolean,
+): Promise<void> {
+  if (names.length === 0) return;
+  await db.query(
+    `update projection_checkpoints set held_back_since = case when $2 then now() end
+      where name = any($1::text[])`,
+    [names, heldBack],
+  );
+}

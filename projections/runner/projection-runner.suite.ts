@@ -6,6 +6,7 @@ import type { SqlExecutor } from '../../infra/sql/sql-client.js';
 import { waitFor } from '../../test/support/wait-for.js';
 import type { Projection } from '../projection.js';
 import { openTestEngine, type EngineName, type TestEngine } from '../testing/test-engine.js';
+import { readLowestCheckpoint } from './checkpoint-watcher.js';
 import { ProjectionRunner, type ProjectionRunnerOptions } from './projection-runner.js';
 
 /** A projection that records each event it applies, and how often it was tried. */
@@ -233,6 +234,13 @@ export function describeProjectionRunner(engineName: EngineName): void {
         expect(await running.waitForPosition(head)).toBe(true);
         const all = await replayFromScratch([type]);
         const poison = all[2]!;
+        // The fragile one retries on its own, then parks the poison and catches up.
+        await waitFor('the poison to be parked and the rest applied', async () =>
+          (await running.status()).some(
+            (status) =>
+              status.name === fragileName && status.parked === 1 && BigInt(status.checkpoint) >= head,
+          ),
+        );
         expect(fragile.tries.get(poison)).toBe(4);
         expect(await applied(fragileName)).toEqual(all.filter((position) => position !== poison));
         expect(await applied(steadyName)).toEqual(all);
@@ -264,6 +272,44 @@ export function describeProjectionRunner(engineName: EngineName): void {
           fragileName,
         ]);
         expect(left).toHaveLength(0);
+      });
+
+      it('holds back only the projection that fails: the others and the reads waiting on them go on', async () => {
+        const type = unique('Choking');
+        const chokingName = unique('choking');
+        const steadyName = unique('steady');
+        let fixed = false;
+        const choking = recorder(chokingName, [type], async (_tx, event) => {
+          if (!fixed && (event.data as JsonObject).poison === true) throw new Error('choked');
+        });
+        const steady = recorder(steadyName, [type]);
+        // Its next try is a minute away: a runner that waited for it would time out below.
+        const running = runner([choking, steady], { retry: { attempts: 3, baseDelayMs: 60_000 } });
+        await running.start();
+
+        const poisonAt = await append(type, 1, 1, () => ({ poison: true }));
+        const head = await append(type, 3);
+        expect(await running.waitForPosition(head, 10_000)).toBe(true);
+        expect(await applied(steadyName)).toEqual(await replayFromScratch([type]));
+        expect(await applied(chokingName)).toEqual([]);
+        // Its batch, then the event alone: two tries, and the third is a minute away.
+        expect(choking.tries.get(poisonAt)).toBe(2);
+        // Another process waiting on the checkpoints does not wait for it either.
+        expect(await readLowestCheckpoint(engine.sql, [chokingName, steadyName])).toBeGreaterThanOrEqual(
+          head,
+        );
+        await running.stop();
+
+        // Started again with the fix, it applies everything once, in order, and serves again.
+        fixed = true;
+        const restarted = runner([choking, steady]);
+        await restarted.start();
+        expect(await restarted.waitForPosition(head)).toBe(true);
+        expect(await applied(chokingName)).toEqual(await replayFromScratch([type]));
+        expect(await readLowestCheckpoint(engine.sql, [chokingName, steadyName])).toBeGreaterThanOrEqual(
+          head,
+        );
+        await restarted.stop();
       });
 
       it('is tried at most 10 times, whatever the configuration asks', async () => {

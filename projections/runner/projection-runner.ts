@@ -1,13 +1,14 @@
-import type { EventStore, SubscriptionStart } from '../../infra/eventstore/event-store.js';
+import type { EventStore, RecordedEvent, SubscriptionStart } from '../../infra/eventstore/event-store.js';
 import type { Logger } from '../../infra/logging/logger.js';
 import type { Metrics } from '../../infra/metrics/metrics.js';
 import { migrate } from '../../infra/sql/migrate.js';
 import type { SqlClient } from '../../infra/sql/sql-client.js';
 import type { Projection } from '../projection.js';
 import { backoffDelay, sleep } from './backoff.js';
-import { BatchApplier } from './batch-applier.js';
-import { ensureCheckpoints } from './checkpoints.js';
+import { BatchApplier, type RetryPolicy } from './batch-applier.js';
+import { advanceCheckpoints, ensureCheckpoints, markHeldBack } from './checkpoints.js';
 import { EventFeed } from './event-feed.js';
+import { catchUpHeldBack } from './held-back-catch-up.js';
 import { deleteParked, listParked, recordReplayFailure } from './parked-events.js';
 import { PositionWaiters } from './position-waiters.js';
 import { exportProjectionGauges, readProjectionStatus, type ProjectionStatus } from './projection-status.js';
@@ -70,6 +71,7 @@ export class ProjectionRunner {
   private readonly baseDelayMs: number;
   private readonly batchSize: number;
   private readonly onCommitted: ((lowest: bigint) => void) | undefined;
+  private readonly retry: RetryPolicy;
   private readonly applier: BatchApplier;
   /** Committed checkpoints, as far as this runner knows: the start of a subscription, and what waiters compare to. */
   private readonly checkpoints = new Map<string, bigint>();
@@ -82,6 +84,8 @@ export class ProjectionRunner {
   /** A batch committed while a refresh was already scheduled or running: refresh once more after it. */
   private metricsStale = false;
   private lastMetricsAt = 0;
+  /** Catch-ups of held-back projections (`held-back-catch-up.ts`) in flight. */
+  private readonly catchUps = new Set<Promise<unknown>>();
 
   constructor(options: ProjectionRunnerOptions) {
     const names = options.projections.map((projection) => projection.name);
@@ -96,14 +100,16 @@ export class ProjectionRunner {
     this.batchSize = Math.max(1, options.batchSize ?? DEFAULT_BATCH_SIZE);
     this.onCommitted = options.onCommitted;
     const attempts = Math.floor(options.retry?.attempts ?? DEFAULT_ATTEMPTS);
+    this.retry = { attempts: Math.min(MAX_ATTEMPTS, Math.max(1, attempts)), baseDelayMs: this.baseDelayMs };
     this.applier = new BatchApplier({
       sql: this.sql,
       projections: this.projections,
-      retry: { attempts: Math.min(MAX_ATTEMPTS, Math.max(1, attempts)), baseDelayMs: this.baseDelayMs },
+      retry: this.retry,
       logger: this.logger,
       exclusive: (work) => this.exclusive(work),
       committed: (advanced, position) => this.committed(advanced, position),
       parked: () => this.scheduleMetrics(),
+      holdBack: (projection, event, tries) => this.holdBack(projection, event, tries),
     });
   }
 
@@ -118,6 +124,12 @@ export class ProjectionRunner {
     for (const projection of this.projections)
       await migrate(this.sql, `projection:${projection.name}`, projection.migrations);
     const stored = await ensureCheckpoints(this.sql, this.projections);
+    // Held back by a process that is gone: this runner retries them in its own turn.
+    await markHeldBack(
+      this.sql,
+      this.projections.map((projection) => projection.name),
+      false,
+    );
     for (const projection of this.projections) {
       const checkpoint = stored.get(projection.name);
       // The stored version is the tables' generation: a rebuild raises it to at least the
@@ -135,7 +147,7 @@ export class ProjectionRunner {
     const feed = this.subscribe();
     this.loop = this.run(feed, this.abort.signal);
     // Whoever waited before the start for what the stored checkpoints already cover.
-    this.waiters.reached(this.lowestCheckpoint());
+    this.waiters.reached(this.lowestServing());
     this.scheduleMetrics();
   }
 
@@ -145,6 +157,7 @@ export class ProjectionRunner {
     if (!loop) return;
     this.abort.abort();
     await loop;
+    await Promise.all(this.catchUps);
     this.loop = undefined;
     this.waiters.cancelAll();
     clearTimeout(this.metricsTimer);
@@ -155,10 +168,12 @@ export class ProjectionRunner {
   /**
    * Resolves true once every projection has committed `position` (the position an
    * append returned: read-your-writes), false after `timeoutMs` or if the runner
-   * stops first. Woken by each commit, not by polling.
+   * stops first. Woken by each commit, not by polling. A projection held back by an
+   * event it keeps failing on is not waited for: its read model lags (its status
+   * shows the lag) rather than every read waiting out its retries.
    */
   waitForPosition(position: bigint, timeoutMs = 5_000): Promise<boolean> {
-    if (this.loop && this.lowestCheckpoint() >= position) return Promise.resolve(true);
+    if (this.loop && this.lowestServing() >= position) return Promise.resolve(true);
     return this.waiters.wait(position, timeoutMs);
   }
 
@@ -251,9 +266,19 @@ export class ProjectionRunner {
     return new EventFeed(this.eventStore.subscribeToAll({ from }));
   }
 
+  /** Where the subscription must resume: held-back projections included. */
   private lowestCheckpoint(): bigint {
+    return this.lowest(this.projections);
+  }
+
+  /** What reads wait for: held-back projections left out. */
+  private lowestServing(): bigint {
+    return this.lowest(this.projections.filter((projection) => !this.applier.isHeldBack(projection.name)));
+  }
+
+  private lowest(projections: readonly Projection[]): bigint {
     let lowest: bigint | undefined;
-    for (const projection of this.projections) {
+    for (const projection of projections) {
       const checkpoint = this.checkpoints.get(projection.name) ?? 0n;
       if (lowest === undefined || checkpoint < lowest) lowest = checkpoint;
     }
@@ -264,9 +289,71 @@ export class ProjectionRunner {
     for (const name of names) {
       if ((this.checkpoints.get(name) ?? 0n) < position) this.checkpoints.set(name, position);
     }
-    const lowest = this.lowestCheckpoint();
+    const lowest = this.lowestServing();
     this.waiters.reached(lowest);
     this.onCommitted?.(lowest);
+  }
+
+  /**
+   * Takes a projection that failed on `event` out of the batches, so the others
+   * go on at once, and catches it up on its own (`held-back-catch-up.ts`).
+   */
+  private holdBack(projection: Projection, event: RecordedEvent, attempts: number): void {
+    this.logger?.warn(
+      { projection: projection.name, position: String(event.position), attempt: attempts },
+      'projection held back by an event it failed on; the others go on',
+    );
+    // The reads it held up may now be answered.
+    this.committed([], 0n);
+    const signal = this.abort.signal;
+    const applier = new BatchApplier({
+      sql: this.sql,
+      projections: [projection],
+      retry: this.retry,
+      logger: this.logger,
+      exclusive: (work) => this.exclusive(work),
+      committed: (advanced, position) => this.committed(advanced, position),
+      parked: () => this.scheduleMetrics(),
+    });
+    const catchUp = markHeldBack(this.sql, [projection.name], true)
+      .catch((error: unknown) =>
+        // Only other processes' reads miss it: they wait for this projection as before.
+        this.logger?.warn(
+          { err: error, projection: projection.name },
+          'could not flag a held-back projection',
+        ),
+      )
+      .then(() =>
+        catchUpHeldBack({
+          projection,
+          failedOn: event,
+          attempts,
+          applier,
+          eventStore: this.eventStore,
+          batchSize: this.batchSize,
+          checkpoint: () => this.checkpoints.get(projection.name) ?? 0n,
+          exclusive: (work) => this.exclusive(work),
+          rejoin: (head) => this.rejoin(projection.name, head),
+          signal,
+        }),
+      )
+      .catch((error: unknown) => {
+        // Left behind its checkpoint: a restarted runner delivers the rest.
+        if (!signal.aborted)
+          this.logger?.error({ err: error, projection: projection.name }, 'held-back projection stopped');
+      })
+      .finally(() => this.catchUps.delete(catchUp));
+    this.catchUps.add(catchUp);
+  }
+
+  private async rejoin(name: string, head: bigint): Promise<void> {
+    await this.sql.transaction(async (tx) => {
+      await advanceCheckpoints(tx, [name], head);
+      await markHeldBack(tx, [name], false);
+    });
+    this.applier.rejoin(name);
+    this.committed([name], head);
+    this.logger?.info({ projection: name }, 'held-back projection caught up and rejoined');
   }
 
   /** Batches and replays of parked events take turns, so they never race on the same rows. */

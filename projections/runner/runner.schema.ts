@@ -33,4 +33,9 @@ export const runnerMigrations: Migration[] = [
       );
     `,
   },
+  {
+    // Set while a projection retries an event it failed on, apart from the others.
+    id: '002-held-back',
+    sql: 'alter table projection_checkpoints add column held_back_since timestamptz',
+  },
 ];

@@ -114,6 +114,16 @@ describe('a poison event in a running server', () => {
       3,
       'the healthy conversation live',
     );
+    // A REST send answers once the read models have it (201, or 503 after 5 s): it does not
+    // wait out the probe's retries (about 13 s of backoff), as only the probe is held back.
+    const duringRetries = await alice.api.post(`/v1/conversations/${healthy}/messages`, {
+      clientMsgId: randomUUID(),
+      body: 'four',
+    });
+    expect(duringRetries.status).toBe(201);
+    expect(probeState.tries).toBeLessThan(8);
+    const readDuringRetries = await bob.api.get(`/v1/conversations/${healthy}/messages`);
+    expect(readDuringRetries.body.items).toHaveLength(4);
 
     await waitFor('the poison to be parked', async () => (await probeStatus())?.parked === 1, 60_000);
     const [parked] = await infra.sql.query<{ error: string; attempts: number; event_type: string }>(
@@ -144,10 +154,13 @@ describe('a poison event in a running server', () => {
       'one',
       'two',
       'three',
+      'four',
       'after the poison',
     ]);
     const everyMessage = await loggedMessageIds();
     const poisonId = poison.data.messageId as string;
+    // The probe catches up on its own after parking, then rejoins.
+    await waitFor('the probe to catch up', async () => (await probeStatus())?.lagEvents === 0, 30_000);
     expect(await probeRows()).toEqual(everyMessage.filter((id) => id !== poisonId));
 
     // The fix ships: replaying the parked event applies it once and empties the parked table.
