@@ -30,6 +30,7 @@ async function openBlobStore(infra: Infrastructure): Promise<BlobStore> {
   const { S3BlobStore } = await import('../../infra/blobs/s3/s3.blob-store.js');
   return S3BlobStore.open({
     endpoint: config.S3_ENDPOINT,
+    publicEndpoint: config.S3_PUBLIC_ENDPOINT,
     bucket: config.S3_BUCKET,
     region: config.S3_REGION,
     accessKeyId: config.S3_ACCESS_KEY_ID,

@@ -7,21 +7,26 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient, registerUser, type RegisteredUser } from '../../test/support/api-client.js';
 import { startTestServer, type TestServer } from '../../test/support/server.js';
 
-/** The whole flow with `S3_ENDPOINT` set: the client talks to the S3 server directly, never to /v1/blobs. */
+/**
+ * The whole flow with `S3_ENDPOINT` set: the client talks to the S3 server directly, never
+ * to /v1/blobs, at `S3_PUBLIC_ENDPOINT` (here the same s3rver named `localhost`).
+ */
 describe('attachments in S3 (s3rver started here)', () => {
   let s3: S3rver;
   let s3Directory: string;
   let server: TestServer;
   let alice: RegisteredUser;
   let bob: RegisteredUser;
-  let endpoint: string;
+  let publicEndpoint: string;
 
   beforeAll(async () => {
     s3Directory = await mkdtemp(path.join(tmpdir(), 'parley-s3rver-'));
     s3 = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: s3Directory });
-    endpoint = `http://127.0.0.1:${(await s3.run()).port}`;
+    const { port } = await s3.run();
+    publicEndpoint = `http://localhost:${port}`;
     server = await startTestServer('embedded', {
-      S3_ENDPOINT: endpoint,
+      S3_ENDPOINT: `http://127.0.0.1:${port}`,
+      S3_PUBLIC_ENDPOINT: publicEndpoint,
       S3_BUCKET: `parley-e2e-${randomUUID().slice(0, 8)}`,
       S3_ACCESS_KEY_ID: 'S3RVER',
       S3_SECRET_ACCESS_KEY: 'S3RVER',
@@ -46,7 +51,7 @@ describe('attachments in S3 (s3rver started here)', () => {
       size: bytes.length,
     });
     expect(upload.status).toBe(201);
-    expect(upload.body.uploadUrl.startsWith(endpoint)).toBe(true);
+    expect(new URL(upload.body.uploadUrl).origin).toBe(publicEndpoint);
     const send = () =>
       alice.api.post(`/v1/conversations/${conversationId}/messages`, {
         clientMsgId: randomUUID(),
@@ -70,9 +75,33 @@ describe('attachments in S3 (s3rver started here)', () => {
       contentType: 'application/pdf',
       size: bytes.length,
     });
+    expect(new URL(attachment.url).origin).toBe(publicEndpoint);
     const download = await fetch(attachment.url);
     expect(download.status).toBe(200);
     expect(download.headers.get('content-disposition')).toMatch(/^attachment; filename="plan.pdf"/);
     expect(Buffer.from(await download.arrayBuffer()).equals(bytes)).toBe(true);
+  });
+
+  it('refuses a key whose bytes contradict its image type with 400, though S3 stored them', async () => {
+    const created = await alice.api.post('/v1/conversations', { kind: 'direct', memberIds: [bob.id] });
+    const bytes = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>');
+    const upload = await alice.api.post('/v1/attachments', {
+      filename: 'cat.png',
+      contentType: 'image/png',
+      size: bytes.length,
+    });
+    const put = await fetch(upload.body.uploadUrl, {
+      method: 'PUT',
+      headers: upload.body.headers,
+      body: bytes,
+    });
+    expect(put.status).toBe(200);
+    const sent = await alice.api.post(`/v1/conversations/${created.body.id}/messages`, {
+      clientMsgId: randomUUID(),
+      body: 'a cat',
+      attachments: [upload.body.key],
+    });
+    expect(sent.status).toBe(400);
+    expect(sent.body.error).toMatchObject({ code: 'bad_request', details: { field: 'attachments' } });
   });
 });

@@ -1,6 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BlobStore } from './blob-store.js';
+import { SNIFF_BYTES } from './magic-numbers.js';
+import { referenceCheckConformance } from './reference-check.conformance.js';
 
 export interface BlobStoreFixture {
   /** A store whose clock reads `now` (a store in the past issues URLs that are already expired). */
@@ -65,7 +67,17 @@ export function blobStoreConformance(
       expect(ticket.method).toBe('PUT');
       expect(ticket.expiresAt.getTime()).toBeGreaterThan(Date.now());
       expect(response.status).toBe(200);
-      expect(await store.stat(key)).toEqual({ size: bytes.length });
+      expect(await store.stat(key)).toEqual({
+        size: bytes.length,
+        firstBytes: bytes.subarray(0, SNIFF_BYTES),
+      });
+    });
+
+    it('gives stat all the bytes of an object shorter than the sniffed prefix', async () => {
+      const key = keyOf();
+      const bytes = Buffer.from('hello');
+      await upload(key, 'text/plain', bytes);
+      expect(await store.stat(key)).toEqual({ size: 5, firstBytes: bytes });
     });
 
     it('serves a download with its content type and as an attachment, byte for byte', async () => {
@@ -130,5 +142,7 @@ export function blobStoreConformance(
       const { url } = await past.createDownload({ key, filename: 'a.txt', contentType: 'text/plain' });
       expect((await fetch(absolute(url))).status).toBe(403);
     });
+
+    referenceCheckConformance(() => ({ store, absolute }));
   });
 }

@@ -10,18 +10,26 @@
  * - A download URL serves the bytes until `expiresAt` with the content type given and
  *   `Content-Disposition: attachment` unless the type is on the inline allow-list
  *   (`content-disposition.ts`); it is refused afterwards.
- * - `stat` sees an upload as soon as its PUT has answered 2xx (read-after-write).
+ * - `stat` sees an upload as soon as its PUT has answered 2xx (read-after-write), with
+ *   the object's first bytes, so a caller can check them against the declared type
+ *   (`magic-numbers.ts`) on engines whose bytes never pass through Parley.
  * - URLs may be relative (`/v1/blobs/…`): clients resolve them against the API's base URL.
  */
 export interface BlobStore {
   readonly engine: 'local' | 's3';
   createUpload(request: UploadRequest): Promise<SignedUpload>;
   createDownload(request: DownloadRequest): Promise<SignedDownload>;
-  /** The stored object's size, or null when nothing was uploaded under `key`. */
-  stat(key: string): Promise<{ size: number } | null>;
+  /** What is stored under `key`, or null when nothing was uploaded there. */
+  stat(key: string): Promise<BlobStat | null>;
   /** Throws when the store cannot be reached (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface BlobStat {
+  size: number;
+  /** The first `SNIFF_BYTES` bytes (`magic-numbers.ts`), or all of them when the object is shorter. */
+  firstBytes: Buffer;
 }
 
 export interface UploadRequest {

@@ -44,6 +44,8 @@ export const environmentSchema = z.object({
   ELASTICSEARCH_URL: optionalUrl,
   /** Attachments: S3 (or MinIO) at this endpoint; unset: local disk under DATA_DIR/attachments. */
   S3_ENDPOINT: optionalUrl,
+  /** Where browsers reach the same store, which signed URLs point at; unset: S3_ENDPOINT. */
+  S3_PUBLIC_ENDPOINT: optionalUrl,
   S3_BUCKET: z.string().min(3).max(63).default('parley-attachments'),
   S3_REGION: z.string().min(1).default('us-east-1'),
   S3_ACCESS_KEY_ID: z.string().min(1).optional(),

@@ -1,11 +1,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream, type ReadStream } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { bytesMatchType, SNIFF_BYTES } from '../magic-numbers.js';
 import type {
+  BlobStat,
   BlobStore,
   DownloadRequest,
   SignedDownload,
@@ -98,13 +99,18 @@ export class LocalBlobStore implements BlobStore {
     return Promise.resolve({ url: this.urlOf(grant), expiresAt: new Date(grant.expires * 1000) });
   }
 
-  async stat(key: string): Promise<{ size: number } | null> {
+  async stat(key: string): Promise<BlobStat | null> {
     if (!LocalBlobStore.isKey(key)) return null;
+    const file = await open(this.pathOf(key), 'r').catch(nullWhenMissing);
+    if (!file) return null;
     try {
-      return { size: (await stat(this.pathOf(key))).size };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw error;
+      // One handle for both answers: a re-upload renamed in between cannot mix two objects.
+      const { size } = await file.stat();
+      const firstBytes = Buffer.alloc(Math.min(size, SNIFF_BYTES));
+      const { bytesRead } = await file.read(firstBytes, 0, firstBytes.length, 0);
+      return { size, firstBytes: firstBytes.subarray(0, bytesRead) };
+    } finally {
+      await file.close();
     }
   }
 
@@ -177,7 +183,8 @@ export class LocalBlobStore implements BlobStore {
 
   /** The stored bytes of `key`, or null. */
   async read(key: string): Promise<{ stream: ReadStream; size: number } | null> {
-    const found = await this.stat(key);
+    if (!LocalBlobStore.isKey(key)) return null;
+    const found = await stat(this.pathOf(key)).catch(nullWhenMissing);
     if (!found) return null;
     return { stream: createReadStream(this.pathOf(key)), size: found.size };
   }
@@ -193,4 +200,9 @@ export class LocalBlobStore implements BlobStore {
   private pathOf(key: string): string {
     return path.join(this.dir, 'blobs', ...key.split('/'));
   }
+}
+
+function nullWhenMissing(error: unknown): null {
+  if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+  throw error;
 }

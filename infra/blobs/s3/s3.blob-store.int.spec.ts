@@ -2,7 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import S3rver from 's3rver';
-import { describe, expect, it } from 'vitest';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blobStoreConformance } from '../blob-store.conformance.js';
 import { S3BlobStore } from './s3.blob-store.js';
 
@@ -15,28 +16,43 @@ import { S3BlobStore } from './s3.blob-store.js';
  */
 const given = process.env.S3_TEST_ENDPOINT;
 
+interface S3Server {
+  endpoint: string;
+  credentials: { accessKeyId: string; secretAccessKey: string };
+  stop: () => Promise<void>;
+}
+
+async function startS3(): Promise<S3Server> {
+  if (given) {
+    return {
+      endpoint: given,
+      credentials: {
+        accessKeyId: process.env.S3_TEST_ACCESS_KEY_ID ?? '',
+        secretAccessKey: process.env.S3_TEST_SECRET_ACCESS_KEY ?? '',
+      },
+      stop: async () => {},
+    };
+  }
+  const directory = await mkdtemp(path.join(tmpdir(), 'parley-s3rver-'));
+  const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory });
+  const address = await server.run();
+  return {
+    endpoint: `http://127.0.0.1:${address.port}`,
+    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    stop: async () => {
+      await server.close();
+      await rm(directory, { recursive: true, force: true });
+    },
+  };
+}
+
+const bucketName = () => `parley-test-${randomUUID().slice(0, 8)}`;
+
 blobStoreConformance(
   's3',
   async () => {
-    let endpoint = given ?? '';
-    let stop = async () => {};
-    let credentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
-    if (given) {
-      credentials = {
-        accessKeyId: process.env.S3_TEST_ACCESS_KEY_ID ?? '',
-        secretAccessKey: process.env.S3_TEST_SECRET_ACCESS_KEY ?? '',
-      };
-    } else {
-      const directory = await mkdtemp(path.join(tmpdir(), 'parley-s3rver-'));
-      const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory });
-      const address = await server.run();
-      endpoint = `http://127.0.0.1:${address.port}`;
-      stop = async () => {
-        await server.close();
-        await rm(directory, { recursive: true, force: true });
-      };
-    }
-    const bucket = `parley-test-${Date.now().toString(36)}`;
+    const { endpoint, credentials, stop } = await startS3();
+    const bucket = bucketName();
     return {
       baseUrl: endpoint,
       open: (now) =>
@@ -78,5 +94,76 @@ describe('S3 URLs', () => {
     const url = new URL(download.url);
     expect(url.searchParams.get('response-content-disposition')).toMatch(/^attachment; filename="page.html"/);
     expect(url.searchParams.get('response-content-type')).toBe('text/html');
+  });
+});
+
+/** The same server under another host name, as a browser outside compose's network would name MinIO. */
+function otherAddressOf(endpoint: string): string | null {
+  const url = new URL(endpoint);
+  if (url.hostname === '127.0.0.1') url.hostname = 'localhost';
+  else if (url.hostname === 'localhost') url.hostname = '127.0.0.1';
+  else return null;
+  return url.origin;
+}
+
+describe('S3 with a public endpoint', () => {
+  let server: S3Server;
+  let store: S3BlobStore;
+  let publicEndpoint: string | null;
+  beforeAll(async () => {
+    server = await startS3();
+    publicEndpoint = otherAddressOf(server.endpoint);
+    if (!publicEndpoint) return;
+    store = await S3BlobStore.open({
+      endpoint: server.endpoint,
+      publicEndpoint,
+      bucket: bucketName(),
+      region: 'us-east-1',
+      ...server.credentials,
+      ttlSeconds: 60,
+    });
+  });
+  afterAll(async () => {
+    await store?.close();
+    await server?.stop();
+  });
+
+  it('signs URLs for the public host, and what is uploaded through them is seen by stat on the internal one', async ({
+    skip,
+  }) => {
+    if (!publicEndpoint) return skip(`S3_TEST_ENDPOINT is neither 127.0.0.1 nor localhost`);
+    const key = `${randomUUID()}/${randomUUID()}`;
+    const bytes = randomBytes(3000);
+    const upload = await store.createUpload({ key, contentType: 'application/pdf', size: bytes.length });
+    expect(new URL(upload.url).origin).toBe(publicEndpoint);
+    const put = await fetch(upload.url, { method: 'PUT', headers: upload.headers, body: bytes });
+    expect(put.status).toBe(200);
+    expect((await store.stat(key))?.size).toBe(bytes.length);
+
+    const download = await store.createDownload({ key, filename: 'a.pdf', contentType: 'application/pdf' });
+    expect(new URL(download.url).origin).toBe(publicEndpoint);
+    const response = await fetch(download.url);
+    expect(response.status).toBe(200);
+    expect(Buffer.from(await response.arrayBuffer()).equals(bytes)).toBe(true);
+  });
+
+  it('never calls the public endpoint itself: it opens, pings and stats with it unreachable', async () => {
+    const unreachable = await S3BlobStore.open({
+      endpoint: server.endpoint,
+      // `.invalid` never resolves (RFC 2606): any request sent there would fail.
+      publicEndpoint: 'http://parley-public.invalid:9000',
+      bucket: bucketName(),
+      region: 'us-east-1',
+      ...server.credentials,
+      ttlSeconds: 60,
+    });
+    try {
+      await unreachable.ping();
+      expect(await unreachable.stat(`${randomUUID()}/${randomUUID()}`)).toBeNull();
+      const upload = await unreachable.createUpload({ key: 'a/b', contentType: 'text/plain', size: 1 });
+      expect(new URL(upload.url).host).toBe('parley-public.invalid:9000');
+    } finally {
+      await unreachable.close();
+    }
   });
 });
