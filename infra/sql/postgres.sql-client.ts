@@ -72,6 +72,11 @@ export function createPostgresClient(options: PostgresClientOptions): SqlClient 
   (db.$pool as unknown as pg.Pool).on('release', (error: Error | undefined, client: pg.PoolClient) => {
     if (isQueryTimeout(error)) destroyConnection(client);
   });
+  // The server may close an idle connection (a restart; a test dropping its database right
+  // after close()): the pool reports it as an 'error' event. pg-promise stops listening
+  // once the pool ends, and an 'error' event with no listener crashes the process. The
+  // pool has already dropped the connection; there is nothing else to do.
+  (db.$pool as unknown as pg.Pool).on('error', () => undefined);
   const listeners = new Set<{ stop(): Promise<void> }>();
 
   return {
