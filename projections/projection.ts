@@ -19,9 +19,17 @@ export interface Projection {
   /**
    * Every table its migrations create, unqualified: what a rebuild builds anew in a
    * schema of its own and then swaps in. Empty or missing when its state lives
-   * outside the read-model database: then it cannot be rebuilt that way.
+   * outside the read-model database: then it cannot be rebuilt that way (see
+   * `rebuildTarget`).
    */
   readonly tables?: readonly string[];
+  /**
+   * For a projection whose state lives outside the read-model database (no
+   * `tables`): makes an empty next version of that state beside the live one, for
+   * a rebuild to fill from the start of the log and then swap in. Missing when the
+   * store cannot hold two versions side by side: then the projection cannot be rebuilt.
+   */
+  rebuildTarget?(): Promise<RebuildTarget>;
   /**
    * Applies one event. Events arrive in global position order; the event's data
    * is as stored (use the domain registry's `decodeEvent` to get the current shape).
@@ -34,4 +42,19 @@ export interface Projection {
    * time, when a batch fails.
    */
   applyBatch?(tx: SqlExecutor, events: readonly RecordedEvent[]): Promise<void>;
+}
+
+/**
+ * The next version of a projection's external state (an Elasticsearch index),
+ * built while the live one keeps serving. Its writes cannot share the rebuild's
+ * SQL transactions: they must be idempotent by (stream, revision), since the
+ * rebuild may apply an event to it more than once.
+ */
+export interface RebuildTarget {
+  /** Same name and events as the live projection; writes to the next version only. */
+  readonly projection: Projection;
+  /** Makes the next version the live one, atomically for readers, and drops the old one. */
+  promote(): Promise<void>;
+  /** Drops the next version (a failed or stopped rebuild): the live one is untouched. */
+  discard(): Promise<void>;
 }

@@ -88,5 +88,22 @@ export interface MessageSearchIndex {
   settle(): Promise<void>;
   /** Resolves when the engine answers (readiness). */
   ping(): Promise<void>;
+  /**
+   * Engines whose index lives outside the read-model database (Elasticsearch):
+   * creates an empty next version of the index beside the live one, for a rebuild.
+   * Searches keep using the live version until `promote`. Not safe to call twice at
+   * once: the rebuild's lease makes sure no other rebuild of the index runs.
+   */
+  createNextVersion?(): Promise<NextIndexVersion>;
   close(): Promise<void>;
+}
+
+/** An index version a rebuild fills while the live one serves (see `createNextVersion`). */
+export interface NextIndexVersion {
+  /** Writes go to the next version only; its `search` reads that version too. Its `close` leaves the live index's client open. */
+  readonly index: MessageSearchIndex;
+  /** Makes every written document searchable, then moves searches and writes to this version in one atomic step, then deletes the old version. */
+  promote(): Promise<void>;
+  /** Deletes this version; the live one is untouched. */
+  discard(): Promise<void>;
 }

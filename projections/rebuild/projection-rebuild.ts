@@ -1,4 +1,4 @@
-import type { EventStore, RecordedEvent } from '../../infra/eventstore/event-store.js';
+import type { EventStore } from '../../infra/eventstore/event-store.js';
 import type { Logger } from '../../infra/logging/logger.js';
 import { migrate } from '../../infra/sql/migrate.js';
 import type { SqlClient } from '../../infra/sql/sql-client.js';
@@ -6,15 +6,17 @@ import type { Projection } from '../projection.js';
 import { backoffDelay, sleep } from '../runner/backoff.js';
 import { ensureCheckpoints, readCheckpoints } from '../runner/checkpoints.js';
 import { runnerMigrations } from '../runner/runner.schema.js';
+import { startExternalBuild } from './external-build.js';
+import { readBeforeSwitch, readLogEvents } from './log-catch-up.js';
+import type { NextVersionBuild } from './next-version-build.js';
 import { claimAcrossProcesses, claimInProcess, rebuildLockMigrations } from './rebuild-lock.js';
 import { NotRebuildableError, RebuildInProgressError } from './rebuild-errors.js';
-import { catchUpShadow, readLogPages } from './shadow-catch-up.js';
-import { createShadowSchema, dropShadowSchema } from './shadow-schema.js';
-import { isSwitchCollision, switchTables } from './table-switch.js';
+import { isSwitchCollision } from './switch-checkpoint.js';
+import { startTablesBuild } from './tables-build.js';
 
 /**
- * Catch-up passes go on until the shadow is this close to the live checkpoint;
- * the rest is applied inside the switch, while readers wait: keep it short.
+ * Catch-up passes go on until the next version is this close to the live checkpoint;
+ * the rest is applied inside the switch, while the runner (and SQL readers) wait: keep it short.
  */
 const SWITCH_WITHIN_POSITIONS = 2_000n;
 /** A switch that keeps colliding with the live runner or readers gives up after this many tries. */
@@ -23,18 +25,18 @@ const SWITCH_ATTEMPTS = 20;
 export interface RebuildProgress {
   projection: string;
   phase: 'preparing' | 'catching_up' | 'switching' | 'done' | 'failed';
-  /** The shadow tables reflect the log up to this global position. */
+  /** The next version (shadow tables, new index) reflects the log up to this global position. */
   position: bigint;
   /** The live checkpoint the current pass catches up to. */
   target: bigint;
-  /** Events the projection handles, applied to the shadow so far. */
+  /** Events the projection handles, applied to the next version so far. */
   applied: number;
   /** Of those, events the new version failed on (parked for it). */
   parked: number;
 }
 
 export interface RebuildResult {
-  /** The checkpoint the new tables took over (unchanged by the switch). */
+  /** The checkpoint the new version took over (unchanged by the switch). */
   position: bigint;
   applied: number;
   parked: number;
@@ -50,27 +52,32 @@ export interface RebuildOptions {
   logger?: Logger;
   /** Called after each page applied and at each phase. */
   onProgress?: (progress: RebuildProgress) => void;
-  /** Stops the rebuild (at the next page): the live tables stay, the shadow is dropped. */
+  /** Stops the rebuild (at the next page): the live version stays, the next one is dropped. */
   signal?: AbortSignal;
 }
 
 export interface RebuildHandle {
-  /** Resolves once the new tables serve; rejects (`RebuildInProgressError` among others) when the rebuild did not happen. */
+  /** Resolves once the new version serves; rejects (`RebuildInProgressError` among others) when the rebuild did not happen. */
   done: Promise<RebuildResult>;
   progress(): RebuildProgress;
 }
 
 /**
- * Rebuilds one SQL projection without downtime: builds its tables anew from
- * position 0 in a schema of their own while the live ones keep serving reads and
- * the runner keeps them current, then swaps them in atomically (see
- * `switchTables`). Refuses synchronously a projection without tables, or one that
- * this process is already rebuilding; another process's rebuild of it makes
+ * Rebuilds one projection without downtime: builds its next version from
+ * position 0 beside the live one, which keeps serving reads while the runner keeps
+ * it current, then swaps it in atomically. A SQL projection's next version is its
+ * tables in a schema of their own (`switchTables`); a projection whose state lives
+ * elsewhere is rebuilt into the target its `rebuildTarget` hook makes (a new
+ * Elasticsearch index, `startExternalBuild`). Both share the lease, the passes, the
+ * progress and the switch's retries here.
+ *
+ * Refuses synchronously a projection that has neither tables nor the hook, or one
+ * that this process is already rebuilding; another process's rebuild of it makes
  * `done` reject with `RebuildInProgressError`.
  */
 export function startProjectionRebuild(options: RebuildOptions): RebuildHandle {
   const { sql, projection } = options;
-  if ((projection.tables ?? []).length === 0) throw new NotRebuildableError(projection.name);
+  if (!isRebuildable(projection)) throw new NotRebuildableError(projection.name);
   const releaseClaim = claimInProcess(sql, projection.name);
   if (!releaseClaim) throw new RebuildInProgressError(projection.name);
   let progress: RebuildProgress = {
@@ -100,6 +107,18 @@ export function startProjectionRebuild(options: RebuildOptions): RebuildHandle {
   return { done, progress: () => progress };
 }
 
+/** Whether a rebuild can build the projection's next version beside its live one. */
+function isRebuildable(projection: Projection): boolean {
+  return (projection.tables ?? []).length > 0 || projection.rebuildTarget !== undefined;
+}
+
+/** Starts building the next version where the projection keeps its state (`isRebuildable` said it can). */
+function startBuild(sql: SqlClient, projection: Projection): Promise<NextVersionBuild> {
+  const rebuildTarget = projection.rebuildTarget?.bind(projection);
+  if ((projection.tables ?? []).length > 0 || !rebuildTarget) return startTablesBuild(sql, projection);
+  return startExternalBuild(sql, projection, rebuildTarget);
+}
+
 async function rebuild(
   options: RebuildOptions,
   report: (change: Partial<RebuildProgress>) => void,
@@ -120,20 +139,19 @@ async function rebuild(
     stopper.abort();
   });
   if (!lease) throw new RebuildInProgressError(projection.name);
-  let schema: string | undefined;
+  let build: NextVersionBuild | undefined;
   try {
-    schema = await createShadowSchema(sql, projection);
-    logger?.info({ projection: projection.name, schema }, 'rebuild started');
+    build = await startBuild(sql, projection);
+    const next = build;
+    logger?.info({ projection: projection.name, location: next.location }, 'rebuild started');
     let position = 0n;
     let applied = 0;
     let parked = 0;
     const catchUp = async (upTo: bigint) => {
       const base = { applied, parked };
-      const reached = await catchUpShadow({
-        sql,
+      const reached = await next.catchUp({
         eventStore,
         projection,
-        schema: schema!,
         after: position,
         upTo,
         signal,
@@ -162,23 +180,16 @@ async function rebuild(
       if (signal.aborted) throw new Error('the rebuild was stopped');
       const live = await livePosition(sql, projection.name);
       if (live - position > SWITCH_WITHIN_POSITIONS) await catchUp(live);
-      // Read beyond the live checkpoint (the runner may move on before the switch locks it), but
-      // never past the head read first: a read claims everything up to `upTo`, and an event
-      // appended after it, below `upTo`, would be skipped.
-      const head = await eventStore.headPosition();
-      const ahead = live + SWITCH_WITHIN_POSITIONS;
-      const upTo = head < ahead ? (head > live ? head : live) : ahead;
-      const pending: RecordedEvent[] = [];
-      let pendingScannedTo = position;
-      for await (const page of readLogPages(eventStore, projection, position, upTo)) {
-        pending.push(...page.events);
-        pendingScannedTo = page.scannedTo;
-      }
+      const { pending, pendingScannedTo } = await readBeforeSwitch(
+        eventStore,
+        projection,
+        position,
+        live,
+        SWITCH_WITHIN_POSITIONS,
+      );
       report({ phase: 'switching', target: live });
       try {
-        const switched = await switchTables(sql, {
-          projection,
-          schema,
+        const switched = await next.switchOver({
           shadowPosition: position,
           pending,
           pendingScannedTo,
@@ -187,7 +198,7 @@ async function rebuild(
           // PGlite has one connection, busy with the switch's own transaction.
           readMore:
             sql.engine === 'postgres'
-              ? (after, upTo) => readEvents(eventStore, projection, after, upTo)
+              ? (after, upTo) => readLogEvents(eventStore, projection, after, upTo)
               : undefined,
         });
         applied += switched.applied;
@@ -196,7 +207,7 @@ async function rebuild(
         const seconds = (performance.now() - started) / 1000;
         logger?.info(
           { projection: projection.name, position: String(switched.position), applied, parked, seconds },
-          'rebuild switched to the new tables',
+          'rebuild switched to the new version',
         );
         return { position: switched.position, applied, parked, seconds };
       } catch (error) {
@@ -209,8 +220,15 @@ async function rebuild(
       }
     }
   } catch (error) {
-    if (schema) await dropShadowSchema(sql, schema).catch(() => undefined);
-    logger?.warn({ err: error, projection: projection.name }, 'rebuild failed; the live tables stay');
+    await build
+      ?.discard()
+      .catch((discardError: unknown) =>
+        logger?.warn(
+          { err: discardError, projection: projection.name },
+          'rebuild: the next version was not dropped; the next rebuild drops it',
+        ),
+      );
+    logger?.warn({ err: error, projection: projection.name }, 'rebuild failed; the live version stays');
     throw error;
   } finally {
     await lease
@@ -223,15 +241,4 @@ async function rebuild(
 
 async function livePosition(sql: SqlClient, name: string): Promise<bigint> {
   return (await readCheckpoints(sql, [name])).get(name)?.position ?? 0n;
-}
-
-async function readEvents(
-  eventStore: EventStore,
-  projection: Projection,
-  after: bigint,
-  upTo: bigint,
-): Promise<RecordedEvent[]> {
-  const events: RecordedEvent[] = [];
-  for await (const page of readLogPages(eventStore, projection, after, upTo)) events.push(...page.events);
-  return events;
 }

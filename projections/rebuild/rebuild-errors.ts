@@ -15,11 +15,14 @@ export class RebuildInProgressError extends ConflictError {
 }
 
 /**
- * The projection keeps its state outside the read-model database (Redis, an
- * Elasticsearch index): it owns no tables a rebuild could build beside the live ones.
+ * The projection keeps its state outside the read-model database (Redis, say) and
+ * cannot build a next version of it either (no `rebuildTarget`): there is nothing a
+ * rebuild could build beside the live version.
  */
 export class NotRebuildableError extends ConflictError {
   constructor(readonly projection: string) {
-    super(`projection ${projection} owns no SQL tables, so it cannot be rebuilt beside its live version`);
+    super(
+      `projection ${projection} owns no SQL tables and no other store it can rebuild beside its live version`,
+    );
   }
 }

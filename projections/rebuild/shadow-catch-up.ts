@@ -1,13 +1,12 @@
-import type { EventStore, RecordedEvent } from '../../infra/eventstore/event-store.js';
+import type { RecordedEvent } from '../../infra/eventstore/event-store.js';
 import type { SqlClient, SqlExecutor } from '../../infra/sql/sql-client.js';
 import type { Projection } from '../projection.js';
 import { parkEvent } from '../runner/parked-events.js';
 import { backoffDelay, sleep } from '../runner/backoff.js';
 import { isTransientFailure } from '../runner/transient-failure.js';
+import { catchUpPages, type CatchUpOptions, type CatchUpProgress } from './log-catch-up.js';
 import { useShadow } from './shadow-schema.js';
 
-/** The most an event store read returns (the engines cap `maxCount` there). */
-const PAGE_EVENTS = 10_000;
 /**
  * Events per `applyBatch` call: one page is one transaction, but each statement
  * stays well inside the client's query deadline even on a busy machine.
@@ -15,50 +14,6 @@ const PAGE_EVENTS = 10_000;
 const CHUNK_EVENTS = 2_000;
 /** Tries of one page when the database is unreachable for a moment, before the rebuild gives up. */
 const PAGE_ATTEMPTS = 5;
-
-/** A stretch of the log, read: the events the projection handles, and how far the read went. */
-export interface LogPage {
-  events: readonly RecordedEvent[];
-  /** Every event up to here has been read (handled or not). */
-  scannedTo: bigint;
-}
-
-/**
- * Reads the events `projection` handles after `after` up to `upTo` included, a
- * page at a time, fetching the next page while the caller applies the current
- * one: a rebuild then waits on the log and the database at the same time.
- * `upTo` must not be past the log's head: every event up to it must be written
- * already, since a short page counts as having read all of them.
- */
-export async function* readLogPages(
-  eventStore: EventStore,
-  projection: Projection,
-  after: bigint,
-  upTo: bigint,
-): AsyncGenerator<LogPage> {
-  if (after >= upTo) return;
-  const read = (from: bigint) =>
-    eventStore.readAll({
-      fromPosition: from + 1n,
-      maxCount: PAGE_EVENTS,
-      filter: { eventTypes: projection.eventTypes },
-    });
-  let next = read(after);
-  for (;;) {
-    const page = await next;
-    const events = page.filter((event) => event.position <= upTo);
-    // A short page reached the head; a page that crossed `upTo` read all of the range.
-    const finished = page.length < PAGE_EVENTS || events.length < page.length;
-    const scannedTo = finished ? upTo : page[page.length - 1]!.position;
-    if (!finished) {
-      next = read(scannedTo);
-      // Awaited on the next turn; if the caller stops before, its failure must not go unhandled.
-      next.catch(() => undefined);
-    }
-    yield { events, scannedTo };
-    if (finished) return;
-  }
-}
 
 /**
  * Applies `events` to the shadow tables inside `tx` (whose search path already
@@ -100,51 +55,27 @@ export async function applyToShadow(
   return { parked };
 }
 
-export interface CatchUpProgress {
-  /** Handled events applied (or parked) so far in this range. */
-  applied: number;
-  parked: number;
-  /** The shadow tables reflect every event up to here. */
-  position: bigint;
-}
-
 /**
  * Brings the shadow tables from `after` to `upTo`, one transaction per page read
  * (up to 10,000 handled events): few commits, and each short enough to leave the
  * database alone between them (on PGlite, the live runner and the readers queue
  * behind each one).
  */
-export async function catchUpShadow(options: {
-  sql: SqlClient;
-  eventStore: EventStore;
-  projection: Projection;
-  schema: string;
-  after: bigint;
-  upTo: bigint;
-  signal: AbortSignal;
-  onPage(progress: CatchUpProgress): void;
-}): Promise<CatchUpProgress> {
+export function catchUpShadow(
+  options: CatchUpOptions & { sql: SqlClient; schema: string },
+): Promise<CatchUpProgress> {
   const { sql, projection, schema } = options;
-  const progress: CatchUpProgress = { applied: 0, parked: 0, position: options.after };
-  for await (const page of readLogPages(options.eventStore, projection, options.after, options.upTo)) {
-    if (options.signal.aborted) throw new Error('the rebuild was stopped');
-    const parked = await withRetries(options.signal, () =>
+  return catchUpPages(options, async (events) => ({
+    parked: await withRetries(options.signal, () =>
       sql.transaction(async (tx) => {
         await useShadow(tx, schema);
         let count = 0;
-        for (let start = 0; start < page.events.length; start += CHUNK_EVENTS)
-          count += (await applyToShadow(tx, projection, page.events.slice(start, start + CHUNK_EVENTS)))
-            .parked;
+        for (let start = 0; start < events.length; start += CHUNK_EVENTS)
+          count += (await applyToShadow(tx, projection, events.slice(start, start + CHUNK_EVENTS))).parked;
         return count;
       }),
-    );
-    progress.applied += page.events.length;
-    progress.parked += parked;
-    progress.position = page.scannedTo;
-    options.onPage({ ...progress });
-  }
-  progress.position = options.upTo > progress.position ? options.upTo : progress.position;
-  return progress;
+    ),
+  }));
 }
 
 /** Runs `work` (one whole transaction) again when the database was unreachable; anything else fails at once. */

@@ -1,8 +1,12 @@
 import type { MessageSent } from '../../domain/conversation/conversation.events.js';
 import type { RecordedEvent } from '../../infra/eventstore/event-store.js';
-import type { IndexedMessage, MessageSearchIndex } from '../../infra/search/message-search-index.js';
+import type {
+  IndexedMessage,
+  MessageSearchIndex,
+  NextIndexVersion,
+} from '../../infra/search/message-search-index.js';
 import { applyInRuns } from '../event-runs.js';
-import type { Projection } from '../projection.js';
+import type { Projection, RebuildTarget } from '../projection.js';
 import { conversationIdOf, decodeRecorded } from '../recorded-events.js';
 
 /**
@@ -12,6 +16,10 @@ import { conversationIdOf, decodeRecorded } from '../recorded-events.js';
  *
  * Named after its engine: each engine's index is filled from its own checkpoint,
  * so switching engines fills the new one from the start of the log.
+ *
+ * Rebuilds: the PostgreSQL engine's table is rebuilt like any projection's; an
+ * engine that keeps its index elsewhere and can build a next version of it
+ * (Elasticsearch) is rebuilt into that version, which then replaces the live one.
  */
 export function searchProjection(index: MessageSearchIndex): Projection {
   const projection: Projection = {
@@ -21,6 +29,7 @@ export function searchProjection(index: MessageSearchIndex): Projection {
     migrations: index.migrations,
     // Elasticsearch keeps its documents in its own index, out of reach of a SQL rebuild.
     tables: index.engine === 'postgres' ? ['message_search'] : [],
+    rebuildTarget: index.createNextVersion && rebuildTargetFrom(index.createNextVersion.bind(index)),
 
     async apply(tx, recorded) {
       const event = decodeRecorded(recorded);
@@ -55,6 +64,18 @@ export function searchProjection(index: MessageSearchIndex): Projection {
     },
   };
   return projection;
+}
+
+/** A rebuild fills a new index version through a search projection of its own, then promotes it. */
+function rebuildTargetFrom(createNextVersion: () => Promise<NextIndexVersion>): () => Promise<RebuildTarget> {
+  return async () => {
+    const next = await createNextVersion();
+    return {
+      projection: searchProjection(next.index),
+      promote: () => next.promote(),
+      discard: () => next.discard(),
+    };
+  };
 }
 
 function toIndexedMessage(recorded: RecordedEvent): IndexedMessage {

@@ -2,6 +2,7 @@ import { Client } from '@elastic/elasticsearch';
 import { MATCH_START, MATCH_STOP, toHighlightMarkup } from '../highlight-markup.js';
 import type { MessageSearchIndex, SearchHit } from '../message-search-index.js';
 import { ensureIndex, statusOf, type MessageDocument } from './elasticsearch-index.js';
+import { createNextIndexVersion } from './elasticsearch-next-version.js';
 import { toSimpleQueryString } from './web-search-syntax.js';
 
 const CONFLICT = 409;
@@ -24,6 +25,9 @@ export interface ElasticsearchSearchIndexOptions {
  * whose version is not newer, which makes redeliveries and replays no-ops.
  * A delete writes a versioned tombstone instead of removing the document, so a
  * replayed older send cannot recreate it.
+ *
+ * Searches and writes go through an alias over `<alias>-v<n>`: a rebuild fills
+ * the next version beside it and then moves the alias (`createNextVersion`).
  */
 export async function openElasticsearchSearchIndex(
   options: ElasticsearchSearchIndexOptions,
@@ -31,11 +35,28 @@ export async function openElasticsearchSearchIndex(
   const client = new Client({ node: options.url });
   const alias = options.alias ?? 'parley-messages';
   await ensureIndex(client, alias);
+  const indexOn = (target: string) => messageIndexOn(client, target, options);
+  return {
+    ...indexOn(alias),
+    createNextVersion: () => createNextIndexVersion(client, alias, indexOn),
+    // The client belongs to whoever opened the index.
+    close: async () => undefined,
+  };
+}
 
+/**
+ * The index operations on `target`: the alias for the live index, a concrete
+ * `<alias>-v<n>` for a version a rebuild fills. Closing it leaves `client` open.
+ */
+function messageIndexOn(
+  client: Client,
+  target: string,
+  options: Pick<ElasticsearchSearchIndexOptions, 'memberConversations'>,
+): MessageSearchIndex {
   /** Writes `document` at `version`; false when the index already holds that version or a newer one. */
   const write = async (id: string, version: number, document: MessageDocument): Promise<boolean> => {
     try {
-      await client.index({ index: alias, id, version, version_type: 'external', document });
+      await client.index({ index: target, id, version, version_type: 'external', document });
       return true;
     } catch (error) {
       if (statusOf(error) === CONFLICT) return false;
@@ -44,7 +65,7 @@ export async function openElasticsearchSearchIndex(
   };
   const read = async (id: string) => {
     try {
-      const found = await client.get<MessageDocument>({ index: alias, id });
+      const found = await client.get<MessageDocument>({ index: target, id });
       return { document: found._source, version: found._version ?? 0 };
     } catch (error) {
       if (statusOf(error) === NOT_FOUND) return undefined;
@@ -62,7 +83,7 @@ export async function openElasticsearchSearchIndex(
         operations: messages.flatMap((message) => [
           {
             index: {
-              _index: alias,
+              _index: target,
               _id: message.messageId,
               version: message.revision,
               version_type: 'external' as const,
@@ -113,7 +134,7 @@ export async function openElasticsearchSearchIndex(
         : allowed;
       if (query === '' || conversations.length === 0) return [];
       const answer = await client.search<MessageDocument>({
-        index: alias,
+        index: target,
         size: request.limit,
         _source: ['messageId', 'conversationId'],
         query: {
@@ -154,13 +175,14 @@ export async function openElasticsearchSearchIndex(
     },
 
     async settle() {
-      await client.indices.refresh({ index: alias });
+      await client.indices.refresh({ index: target });
     },
 
     async ping() {
       await client.ping();
     },
 
-    close: () => client.close(),
+    // The client belongs to whoever opened the index.
+    close: async () => undefined,
   };
 }

@@ -1,0 +1,3 @@
+import { describeExternalRebuild } from './external-rebuild.suite.js';
+
+describeExternalRebuild('pglite');
