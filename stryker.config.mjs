@@ -13,5 +13,7 @@ export default {
   reporters: ['clear-text', 'progress', 'json'],
   jsonReporter: { fileName: 'reports/mutation/mutation.json' },
   tempDirName: '.stryker-tmp',
+  // Not copied into a sandbox: another run's sandboxes, reports and local data.
+  ignorePatterns: ['.stryker-tmp', 'reports', 'data'],
   cleanTempDir: 'always',
 };

@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['**/*.spec.ts'],
-    exclude: ['node_modules/**', 'data/**'],
+    exclude: ['node_modules/**', 'data/**', '.stryker-tmp/**'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // Two cores: more workers only make the database-heavy suites fight each other.
