@@ -68,13 +68,15 @@ export class Connection {
   /**
    * Sends replayed frames (skipping revisions already sent) and resolves once the
    * last was handed to the kernel, so a long replay goes at the client's pace.
+   * What they cover is recorded by `endReplay`: recording each one here would
+   * forget live frames sent above the replay before it began, and send them twice.
    */
   sendReplayed(frames: readonly ConversationFrame[]): Promise<void> {
+    const unsent = frames.filter((frame) => frame.rev === undefined || !this.wasSent(frame.conversationId, frame.rev));
     let written: Promise<void> = Promise.resolve();
-    const last = frames.findLastIndex((frame) => !this.wasSent(frame.conversationId, frame.rev ?? -1));
-    frames.forEach((frame, index) => {
-      if (index !== last) return this.sendConversationFrame(frame);
-      written = new Promise((resolve) => this.sendConversationFrame(frame, () => resolve()));
+    unsent.forEach((frame, index) => {
+      if (index < unsent.length - 1) return this.send(frame.text, afterSent(frame));
+      written = new Promise((resolve) => this.send(frame.text, afterSent(frame, () => resolve())));
     });
     return this.open ? written : Promise.resolve();
   }
@@ -91,12 +93,7 @@ export class Connection {
 
   /** Sends unless that revision was sent before; extends the record of what was sent. */
   sendConversationFrame(frame: ConversationFrame, callback?: () => void): void {
-    const sent = frame.onSent
-      ? (error?: Error) => {
-          if (!error) frame.onSent?.();
-          callback?.();
-        }
-      : callback;
+    const sent = afterSent(frame, callback);
     if (frame.rev === undefined) {
       this.send(frame.text, sent);
       return;
@@ -127,9 +124,11 @@ export class Connection {
     for (const [conversationId, { afterRev, lastRev }] of cursors) {
       const held = this.held?.get(conversationId) ?? [];
       this.held?.delete(conversationId);
-      if (lastRev > afterRev) {
-        this.sent ??= new Map();
-        const range = this.sent.get(conversationId);
+      this.sent ??= new Map();
+      const range = this.sent.get(conversationId);
+      // A replay cut short below live frames sent earlier leaves a gap between them: that is not all sent.
+      const leavesGap = range !== undefined && range.from > lastRev + 1;
+      if (lastRev > afterRev && !leavesGap) {
         this.sent.set(conversationId, {
           from: Math.min(afterRev + 1, range?.from ?? afterRev + 1),
           to: Math.max(lastRev, range?.to ?? lastRev),
@@ -157,4 +156,14 @@ export class Connection {
   idle(): Promise<void> {
     return this.queue;
   }
+}
+
+/** The socket's send callback for `frame`: its delivery receipt when it went out, then `callback`. */
+function afterSent(frame: ConversationFrame, callback?: () => void): ((error?: Error) => void) | undefined {
+  const onSent = frame.onSent;
+  if (!onSent) return callback;
+  return (error) => {
+    if (!error) onSent();
+    callback?.();
+  };
 }

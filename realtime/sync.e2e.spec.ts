@@ -76,6 +76,8 @@ describe.each<TestMode>(['postgres', 'embedded'])('resuming with sync (%s)', (mo
     const conversationId = await createGroup();
     const aliceSocket = await connect(alice);
     await sendMany(aliceSocket, conversationId, 150, 'before');
+    // Once Alice has them live, they are past the fan-out: none reaches Bob live before his sync.
+    await aliceSocket.collect((frame) => frame.type === 'message.create', 150, 'the earlier messages');
 
     const bobSocket = await connect(bob);
     bobSocket.send({ type: 'sync', data: { cursors: { [conversationId]: -1 } } });
@@ -102,6 +104,23 @@ describe.each<TestMode>(['postgres', 'embedded'])('resuming with sync (%s)', (mo
         .filter((f) => f.data?.rev !== undefined)
         .at(-1)?.data.rev,
     ).toBe(cursor);
+  });
+
+  it('does not replay again what was sent live before the sync, even when the sync starts below it', async () => {
+    const conversationId = await createGroup();
+    const aliceSocket = await connect(alice);
+    const bobSocket = await connect(bob);
+    await sendMany(aliceSocket, conversationId, 3, 'live');
+    await bobSocket.collect((frame) => frame.type === 'message.create', 3, 'the live messages');
+
+    bobSocket.send({ type: 'sync', data: { cursors: { [conversationId]: -1 } } });
+    await bobSocket.next(isDone, 'sync.done');
+    await sendMany(aliceSocket, conversationId, 2, 'after');
+    await bobSocket.collect((frame) => frame.type === 'message.create', 5, 'every message');
+    await bobSocket.ping();
+
+    // Live 1–3, then the replay of what came before them (the creation), then live 4–5.
+    expect(bobSocket.streamFrames(conversationId).map((frame) => frame.data.rev)).toEqual([1, 2, 3, 0, 4, 5]);
   });
 
   it('ignores the conversations the user is not a member of', async () => {

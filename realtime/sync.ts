@@ -34,22 +34,23 @@ export async function syncConnection(
   const wanted = Object.entries(cursors).filter(([conversationId]) =>
     deps.hub.isMember(connection.userId, conversationId),
   );
-  const replayed = new Map<string, { afterRev: number; lastRev: number }>();
-  connection.beginReplay(wanted.map(([conversationId]) => conversationId));
+  const replayed = new Map<string, number>();
+  // How far each replay got, finished or not: `endReplay` records it as sent.
+  const progress = new Map<string, { afterRev: number; lastRev: number }>(
+    wanted.map(([conversationId, afterRev]) => [conversationId, { afterRev, lastRev: afterRev }]),
+  );
+  connection.beginReplay(progress.keys());
   try {
     for (const [conversationId, afterRev] of wanted) {
-      const lastRev = await replayConversation(deps, connection, conversationId, afterRev);
-      replayed.set(conversationId, { afterRev, lastRev });
+      const onPage = (lastRev: number) => progress.set(conversationId, { afterRev, lastRev });
+      replayed.set(conversationId, await replayConversation(deps, connection, conversationId, afterRev, onPage));
     }
   } finally {
-    const done = Object.fromEntries([...replayed].map(([id, { lastRev }]) => [id, lastRev]));
-    // Conversations the replay did not reach (it failed) get no cursor; the client syncs them again.
-    connection.sendFrame({ type: 'sync.done', data: { cursors: done } });
-    const untouched = wanted.filter(([id]) => !replayed.has(id));
-    for (const [id, afterRev] of untouched) replayed.set(id, { afterRev, lastRev: afterRev });
-    connection.endReplay(replayed);
+    // Conversations the replay did not finish (it failed) get no cursor; the client syncs them again.
+    connection.sendFrame({ type: 'sync.done', data: { cursors: Object.fromEntries(replayed) } });
+    connection.endReplay(progress);
   }
-  return Object.fromEntries([...replayed].map(([id, { lastRev }]) => [id, lastRev]));
+  return Object.fromEntries(replayed);
 }
 
 /** Sends the conversation's frames after `afterRev`; resolves to the last revision replayed. */
@@ -58,6 +59,7 @@ async function replayConversation(
   connection: Connection,
   conversationId: string,
   afterRev: number,
+  onPage: (lastRev: number) => void,
 ): Promise<number> {
   const lookups = {
     message: (messageId: string) => deps.queries.getMessage(conversationId, messageId),
@@ -82,6 +84,7 @@ async function replayConversation(
     }
     await connection.sendReplayed(frames);
     lastRev = last.revision;
+    onPage(lastRev);
     if (events.length < REPLAY_PAGE) return lastRev;
   }
 }
