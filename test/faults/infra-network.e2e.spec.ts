@@ -1,18 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../support/postgres.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import type { TestServer } from '../support/server.js';
 import { openTcpRelay, type TcpRelay } from '../support/tcp-relay.js';
 import { waitFor } from '../support/wait-for.js';
 import { WsClient } from '../support/ws-client.js';
 import {
-  ChatLoad,
-  HOOK_TIMEOUT_MS,
-  TEST_TIMEOUT_MS,
-  LOAD_ENVIRONMENT,
-  checkNothingLost,
-  createRoom,
-  type ChatRoom,
-} from './infra-load.js';
+  expectNothingHungOrLost,
+  readyStatus,
+  SEND_DEADLINE_MS,
+  startLoadedServer,
+} from './infra-fault-suite.js';
+import { ChatLoad, HOOK_TIMEOUT_MS, TEST_TIMEOUT_MS, createRoom, type ChatRoom } from './infra-load.js';
 
 /**
  * Network faults between Parley and its PostgreSQL and Redis (issue 8, "Network
@@ -26,8 +24,6 @@ import {
  * (`?query_timeout=`): shorter than the product's default so the suite stays quick.
  */
 const QUERY_TIMEOUT_MS = 3_000;
-/** A send unanswered this long counts as hung. */
-const SEND_DEADLINE_MS = 20_000;
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 describe('network faults between Parley and its backing services', { timeout: TEST_TIMEOUT_MS }, () => {
@@ -44,8 +40,7 @@ describe('network faults between Parley and its backing services', { timeout: TE
     const throughRelay = new URL(database.url);
     throughRelay.port = new URL(pgRelay.url).port;
     throughRelay.searchParams.set('query_timeout', String(QUERY_TIMEOUT_MS));
-    parley = await startTestServer('postgres', {
-      ...LOAD_ENVIRONMENT,
+    parley = await startLoadedServer({
       DATABASE_URL: throughRelay.toString(),
       REDIS_URL: redisRelay.url,
     });
@@ -59,7 +54,7 @@ describe('network faults between Parley and its backing services', { timeout: TE
     await database?.drop();
   }, HOOK_TIMEOUT_MS);
 
-  const ready = async () => (await fetch(`${parley.baseUrl}/ready`)).status;
+  const ready = () => readyStatus(parley);
 
   /** Load, then the fault until `during` holds, then healed until sends are acked again; then the invariants. */
   async function underFault(options: {
@@ -87,17 +82,7 @@ describe('network faults between Parley and its backing services', { timeout: TE
     } finally {
       await load.stop();
     }
-    process.stdout.write(`network fault, ${expect.getState().currentTestName}: ${load.summary()}\n`);
-    expect(load.count('hung')).toBe(0);
-    expect(load.unexpectedFailures()).toEqual({});
-    for (const room of rooms) {
-      await checkNothingLost(
-        room.owner,
-        parley.parley.infrastructure.eventStore,
-        room.conversationId,
-        load.outcomes,
-      );
-    }
+    await expectNothingHungOrLost(parley, load, rooms, `network fault, ${expect.getState().currentTestName}`);
     return load;
   }
 

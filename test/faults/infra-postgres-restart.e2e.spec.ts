@@ -1,13 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPrivatePostgres } from '../support/private-postgres.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import type { TestServer } from '../support/server.js';
 import { waitFor } from '../support/wait-for.js';
+import {
+  expectNothingHungOrLost,
+  readyStatus,
+  SEND_DEADLINE_MS,
+  startLoadedServer,
+} from './infra-fault-suite.js';
 import {
   ChatLoad,
   HOOK_TIMEOUT_MS,
   TEST_TIMEOUT_MS,
-  LOAD_ENVIRONMENT,
-  checkNothingLost,
   createRoom,
   sentInLog,
   type ChatRoom,
@@ -18,9 +22,6 @@ import {
  * The server runs against a private PostgreSQL, never the machine's shared one.
  */
 
-/** A send unanswered this long counts as hung: every command must answer well within it. */
-const SEND_DEADLINE_MS = 20_000;
-
 const postgres = await startPrivatePostgres('restart');
 
 describe.skipIf('skipped' in postgres)('PostgreSQL restart during load', { timeout: TEST_TIMEOUT_MS }, () => {
@@ -29,7 +30,7 @@ describe.skipIf('skipped' in postgres)('PostgreSQL restart during load', { timeo
   let rooms: ChatRoom[];
 
   beforeAll(async () => {
-    parley = await startTestServer('postgres', { ...LOAD_ENVIRONMENT, DATABASE_URL: server.url });
+    parley = await startLoadedServer({ DATABASE_URL: server.url });
     rooms = [
       await createRoom(parley.baseUrl, 4, 'pgrestart_a'),
       await createRoom(parley.baseUrl, 2, 'pgrestart_b'),
@@ -41,7 +42,7 @@ describe.skipIf('skipped' in postgres)('PostgreSQL restart during load', { timeo
     await server.destroy();
   }, HOOK_TIMEOUT_MS);
 
-  const ready = async () => (await fetch(`${parley.baseUrl}/ready`)).status;
+  const ready = () => readyStatus(parley);
   const health = async () => (await fetch(`${parley.baseUrl}/health`)).status;
 
   for (const mode of ['fast', 'immediate'] as const) {
@@ -69,18 +70,8 @@ describe.skipIf('skipped' in postgres)('PostgreSQL restart during load', { timeo
         await load.stop();
       }
 
-      process.stdout.write(`PostgreSQL stop -m ${mode}: ${load.summary()}\n`);
-      expect(load.count('hung')).toBe(0);
-      expect(load.unexpectedFailures()).toEqual({});
+      await expectNothingHungOrLost(parley, load, rooms, `PostgreSQL stop -m ${mode}`);
       expect(load.count('failed')).toBeGreaterThan(0);
-      for (const room of rooms) {
-        await checkNothingLost(
-          room.owner,
-          parley.parley.infrastructure.eventStore,
-          room.conversationId,
-          load.outcomes,
-        );
-      }
       // The conversations read model caught up too: its lastSeq is the log's, and unread follows from it.
       for (const room of rooms) {
         const log = await sentInLog(parley.parley.infrastructure.eventStore, room.conversationId);

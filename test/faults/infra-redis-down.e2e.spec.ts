@@ -2,18 +2,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unreadOf } from '../../app/features/unread.feature.js';
 import { createTestDatabase } from '../support/postgres.js';
 import { startPrivateRedis } from '../support/private-redis.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import type { TestServer } from '../support/server.js';
 import { waitFor } from '../support/wait-for.js';
 import { WsClient, type Frame } from '../support/ws-client.js';
 import {
-  ChatLoad,
-  HOOK_TIMEOUT_MS,
-  TEST_TIMEOUT_MS,
-  LOAD_ENVIRONMENT,
-  checkNothingLost,
-  createRoom,
-  type ChatRoom,
-} from './infra-load.js';
+  expectNothingHungOrLost,
+  readyStatus,
+  SEND_DEADLINE_MS,
+  startLoadedServer,
+} from './infra-fault-suite.js';
+import { ChatLoad, HOOK_TIMEOUT_MS, TEST_TIMEOUT_MS, createRoom, type ChatRoom } from './infra-load.js';
 
 /**
  * Redis dies mid-chat and comes back empty (issue 8, "Redis down"). Redis carries
@@ -22,8 +20,6 @@ import {
  * succeed while Redis is dead are that choice at work. The server runs against a
  * private Redis, never the machine's shared one.
  */
-
-const SEND_DEADLINE_MS = 20_000;
 
 const redis = await startPrivateRedis();
 
@@ -36,8 +32,7 @@ describe.skipIf('skipped' in redis)('Redis down during load', { timeout: TEST_TI
 
   beforeAll(async () => {
     database = await createTestDatabase('redis_down');
-    parley = await startTestServer('postgres', {
-      ...LOAD_ENVIRONMENT,
+    parley = await startLoadedServer({
       DATABASE_URL: database.url,
       REDIS_URL: server.url,
       // Renewal and presence reconciliation every second, so recovery is quick to see.
@@ -108,16 +103,8 @@ describe.skipIf('skipped' in redis)('Redis down during load', { timeout: TEST_TI
       await load.stop();
     }
 
-    process.stdout.write(`Redis killed mid-chat: ${load.summary()}\n`);
-    expect(load.count('hung')).toBe(0);
-    expect(load.unexpectedFailures()).toEqual({});
+    await expectNothingHungOrLost(parley, load, [room], 'Redis killed mid-chat');
     expect(load.count('failed')).toBe(0);
-    await checkNothingLost(
-      owner,
-      parley.parley.infrastructure.eventStore,
-      room.conversationId,
-      load.outcomes,
-    );
 
     // Every acked message reached the lurker's socket, the outage included.
     const acked = load.outcomes.filter((outcome) => outcome.status === 'acked');
@@ -152,10 +139,7 @@ describe.skipIf('skipped' in redis)('Redis down during load', { timeout: TEST_TI
     await waitFor('counters in agreement before the restart', countersAgreeWithReadModel, 30_000);
     await server.kill();
     await server.start();
-    await waitFor(
-      '/ready after Redis is back',
-      async () => (await fetch(`${parley.baseUrl}/ready`)).status === 200,
-    );
+    await waitFor('/ready after Redis is back', async () => (await readyStatus(parley)) === 200);
     const sent = await room.owner.api.post(`/v1/conversations/${room.conversationId}/messages`, {
       clientMsgId: crypto.randomUUID(),
       body: 'after a quiet restart',

@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createParleyProcess, type ParleyProcess } from '../../app/testing/parley-process.js';
 import { createRedisUnreadCounters } from '../../infra/unread/redis.unread-counters.js';
 import type { UnreadCounters } from '../../infra/unread/unread-counters.js';
 import { ApiClient, registerUser, type RegisteredUser } from '../support/api-client.js';
 import { createTestDatabase } from '../support/postgres.js';
 import { waitFor } from '../support/wait-for.js';
 import { WsClient, type Frame } from '../support/ws-client.js';
-import { createChildServer, type ChildServer } from './support/child-server.js';
 import { REDIS_URL, Requests, UNTHROTTLED } from './support/kill9-rounds.js';
 import { openDatabase } from './support/log-audit.js';
 import { openReplyDroppingRelay, type ReplyDroppingRelay } from './support/reply-dropping-relay.js';
@@ -22,7 +22,7 @@ interface SendAnswer {
 
 describe('lost-ack retry storm', () => {
   let database: { url: string; drop(): Promise<void> };
-  let server: ChildServer;
+  let server: ParleyProcess;
   let relay: ReplyDroppingRelay;
   let db: pg.Client;
   /** Its `clear()` drops every key under the server's prefix: Redis is left as it was found. */
@@ -32,7 +32,7 @@ describe('lost-ack retry storm', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase('lostack');
-    server = await createChildServer({
+    server = await createParleyProcess({
       databaseUrl: database.url,
       redisUrl: REDIS_URL,
       environment: UNTHROTTLED,
@@ -99,7 +99,7 @@ describe('lost-ack retry storm', () => {
    */
   async function retryFiveTimes(clientMsgId: string, body: string): Promise<SendAnswer[]> {
     const answers = await Promise.all([viaWebSocket(clientMsgId, body), viaRest(clientMsgId, body)]);
-    await server.kill();
+    await server.signal('SIGKILL');
     await server.start();
     answers.push(await viaWebSocket(clientMsgId, body));
     answers.push(...(await Promise.all([viaRest(clientMsgId, body), viaWebSocket(clientMsgId, body)])));

@@ -4,7 +4,7 @@
  * DATA_DIR says it happened). It is registered last, so by then the real
  * projections have written that event's rows in the batch's transaction, which
  * never commits: a crash between a read-model write and the rest.
- * Run by the projector-crash test through `createChildServer({ entry })`.
+ * Run by the projector-crash test through `createParleyProcess({ entry })`.
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';

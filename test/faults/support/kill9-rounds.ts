@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { createParleyProcess, type ParleyProcess } from '../../../app/testing/parley-process.js';
 import { createRedisUnreadCounters } from '../../../infra/unread/redis.unread-counters.js';
 import { ApiClient, registerUser, type RegisteredUser } from '../../support/api-client.js';
 import { createTestDatabase } from '../../support/postgres.js';
 import { seededRandom } from '../../support/seeded-random.js';
 import { WsClient, type Frame } from '../../support/ws-client.js';
-import { createChildServer, type ChildServer } from './child-server.js';
 import {
   auditLog,
   compareMessagesWithLog,
@@ -188,7 +188,7 @@ async function runSender(
 
 /** `userCount` users in `conversationCount` groups (user i in group i mod count), `senderCount` sockets over them. */
 async function setUp(
-  server: ChildServer,
+  server: ParleyProcess,
   senderCount: number,
   userCount: number,
   conversationCount: number,
@@ -226,7 +226,7 @@ export async function runKill9Rounds(options: Kill9Options): Promise<Kill9Result
   const random = seededRandom(options.seed);
   const report = options.report ?? (() => undefined);
   const database = await createTestDatabase('kill9');
-  const server = await createChildServer({
+  const server = await createParleyProcess({
     databaseUrl: database.url,
     redisUrl: REDIS_URL,
     environment: UNTHROTTLED,
@@ -266,7 +266,7 @@ export async function runKill9Rounds(options: Kill9Options): Promise<Kill9Result
         killAfterMs = Math.floor(min + random() * (max - min));
         await new Promise((resolve) => setTimeout(resolve, killAfterMs));
         inFlightAtKill = requests.reduce((sum, pending) => sum + pending.inFlight, 0);
-        await server.kill();
+        await server.signal('SIGKILL');
       }
       await Promise.all(running);
       await Promise.all(clients.map((client) => client.close()));

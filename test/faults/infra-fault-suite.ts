@@ -1,0 +1,48 @@
+import { expect } from 'vitest';
+import { startTestServer, type TestServer } from '../support/server.js';
+import { checkNothingLost, LOAD_ENVIRONMENT, type ChatLoad, type ChatRoom } from './infra-load.js';
+
+/**
+ * What the infrastructure fault suites (infra-*.e2e.spec.ts) share around their
+ * load: the server they break the backing services of, and the checks every
+ * fault must pass, so that each suite states only its fault.
+ */
+
+/** A send unanswered this long counts as hung: every command must answer well within it. */
+export const SEND_DEADLINE_MS = 20_000;
+
+/**
+ * Parley on PostgreSQL with its limits out of the load's way; `environment` names
+ * the backing services (DATABASE_URL at least) and whatever else the fault needs.
+ */
+export function startLoadedServer(environment: Record<string, string>): Promise<TestServer> {
+  return startTestServer('postgres', { ...LOAD_ENVIRONMENT, ...environment });
+}
+
+/** What `/ready` answers now: 200 when ready, 503 when a backing service it needs is away. */
+export async function readyStatus(parley: TestServer): Promise<number> {
+  return (await fetch(`${parley.baseUrl}/ready`)).status;
+}
+
+/**
+ * What a fault must leave behind, whatever it was: every send answered within the
+ * deadline, no failure but the ones a missing dependency explains, and every
+ * acknowledged send of each room in its log. Prints the load's summary under `what`.
+ */
+export async function expectNothingHungOrLost(
+  parley: TestServer,
+  load: ChatLoad,
+  rooms: readonly ChatRoom[],
+  what: string,
+): Promise<void> {
+  process.stdout.write(`${what}: ${load.summary()}\n`);
+  expect(load.count('hung')).toBe(0);
+  expect(load.unexpectedFailures()).toEqual({});
+  for (const room of rooms)
+    await checkNothingLost(
+      room.owner,
+      parley.parley.infrastructure.eventStore,
+      room.conversationId,
+      load.outcomes,
+    );
+}
