@@ -8,44 +8,36 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { conversationDecider } from '../../domain/conversation/conversation.decider.js';
-import type { ConversationCommand } from '../../domain/conversation/conversation.commands.js';
 import type { ConversationEvent } from '../../domain/conversation/conversation.events.js';
 import { evolveWithUndo, type ConversationState } from '../../domain/conversation/conversation.state.js';
 import { WrongExpectedVersionError } from '../../infra/eventstore/event-store.errors.js';
 import type { EventStore } from '../../infra/eventstore/event-store.js';
-import { openPostgresEventStore } from '../../infra/eventstore/open-event-store.js';
-import { createTestDatabase } from '../../test/support/postgres.js';
+import { conversationStream, type ConversationCommands } from '../conversations/conversation-commands.js';
+import { encodeEvent } from './event-codec.js';
+import type { Commit, StreamProcessor, StreamProcessorOptions } from './stream-processor.js';
 import {
-  ConversationCommands,
-  conversationStream,
-  type UserDirectory,
-} from '../conversations/conversation-commands.js';
-import { decodeRecorded, encodeEvent } from './event-codec.js';
-import { StreamProcessor, type Commit, type StreamProcessorOptions } from './stream-processor.js';
+  commandsOn,
+  conversationProcessor,
+  interceptEventStore,
+  openTestEventStore,
+  sendMessageCommand,
+  type TestEventStore,
+} from './testing/stream-processor-kit.js';
 
-const everyoneExists: UserDirectory = { existingUserIds: async (ids) => new Set(ids) };
 const [alice, bob] = [randomUUID(), randomUUID()];
 
 describe('stream processor bookkeeping', () => {
-  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  let opened: TestEventStore | undefined;
   let store: EventStore;
   /** Another node writing to the same store. */
   let otherNode: ConversationCommands;
 
   beforeAll(async () => {
-    database = await createTestDatabase('stream_processor_batches');
-    store = await openPostgresEventStore(database.url);
-    otherNode = new ConversationCommands({
-      eventStore: store,
-      users: everyoneExists,
-      clock: () => new Date(),
-      newId: randomUUID,
-    });
+    opened = await openTestEventStore('stream_processor_batches');
+    store = opened.store;
+    otherNode = commandsOn(store);
   });
-  afterAll(async () => {
-    await store?.close();
-    await database?.drop();
-  });
+  afterAll(() => opened?.close());
 
   /**
    * The store as this node sees it: counts reads, and can let the other node
@@ -59,8 +51,7 @@ describe('stream processor bookkeeping', () => {
   ) {
     const counts = { reads: 0, eventsRead: 0 };
     let conflictsToCause = 0;
-    const seen: EventStore = {
-      engine: store.engine,
+    const seen = interceptEventStore(store, {
       async appendToStream(stream, events, appendOptions) {
         if (conflictsToCause > 0) {
           conflictsToCause -= 1;
@@ -74,17 +65,11 @@ describe('stream processor bookkeeping', () => {
         counts.eventsRead += events.length;
         return events;
       },
-      readAll: (readOptions) => store.readAll(readOptions),
-      subscribeToAll: (subscribeOptions) => store.subscribeToAll(subscribeOptions),
-      headPosition: () => store.headPosition(),
-      close: () => store.close(),
-    };
-    const processor = new StreamProcessor<ConversationState, ConversationEvent>({
+    });
+    const processor = conversationProcessor({
       evolveWithUndo: options.evolveWithUndo ?? evolveWithUndo,
       eventStore: seen,
-      initialState: () => conversationDecider.initialState(),
-      decode: decodeRecorded<ConversationEvent>,
-      encode: options.encode ?? encodeEvent(randomUUID),
+      encode: options.encode,
       cacheSize: options.cacheSize,
       maxConflictRetries: options.maxConflictRetries,
     });
@@ -123,10 +108,7 @@ describe('stream processor bookkeeping', () => {
     conversationId: string,
     clientMsgId = randomUUID(),
   ) {
-    const command: ConversationCommand = {
-      type: 'SendMessage',
-      data: { actorId: bob, messageId: randomUUID(), clientMsgId, body: 'x', attachments: [], replyTo: null },
-    };
+    const command = sendMessageCommand(bob, clientMsgId);
     return processor.execute(conversationStream(conversationId), (state) => ({
       events: conversationDecider.decide(command, state, { now: new Date() }),
       answer: (commit: Commit) => commit,
@@ -238,17 +220,7 @@ describe('stream processor bookkeeping', () => {
     });
     await nothing(processor, conversationId);
 
-    const command: ConversationCommand = {
-      type: 'SendMessage',
-      data: {
-        actorId: bob,
-        messageId: randomUUID(),
-        clientMsgId: randomUUID(),
-        body: 'x',
-        attachments: [],
-        replyTo: null,
-      },
-    };
+    const command = sendMessageCommand(bob);
     const broken = processor.execute(
       conversationStream(conversationId),
       (state) => ({

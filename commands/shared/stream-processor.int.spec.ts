@@ -17,25 +17,23 @@ import {
 } from '../../domain/conversation/conversation.state.js';
 import { WrongExpectedVersionError } from '../../infra/eventstore/event-store.errors.js';
 import type { EventStore } from '../../infra/eventstore/event-store.js';
-import { openPostgresEventStore } from '../../infra/eventstore/open-event-store.js';
-import { createTestDatabase } from '../../test/support/postgres.js';
+import { conversationStream, type ConversationCommands } from '../conversations/conversation-commands.js';
+import type { StreamFold } from './stream-processor.js';
 import {
-  ConversationCommands,
-  conversationStream,
-  type UserDirectory,
-} from '../conversations/conversation-commands.js';
-import { decodeRecorded, encodeEvent } from './event-codec.js';
-import { StreamProcessor, type StreamFold } from './stream-processor.js';
-
-const everyoneExists: UserDirectory = { existingUserIds: async (ids) => new Set(ids) };
+  commandsOn,
+  conversationProcessor,
+  interceptEventStore,
+  openTestEventStore,
+  sendMessageCommand,
+  type TestEventStore,
+} from './testing/stream-processor-kit.js';
 
 /** The store, counting the events read and the conflicts met, and able to fail the next append. */
 function instrumented(store: EventStore) {
   const counts = { eventsRead: 0, conflicts: 0 };
   let failNext: 'before-storing' | 'after-storing' | undefined;
   let failReadOnceAfter: number | undefined;
-  const counted: EventStore = {
-    engine: store.engine,
+  const counted = interceptEventStore(store, {
     async appendToStream(stream, events, options) {
       const failure = failNext;
       failNext = undefined;
@@ -58,11 +56,7 @@ function instrumented(store: EventStore) {
       counts.eventsRead += events.length;
       return events;
     },
-    readAll: (options) => store.readAll(options),
-    subscribeToAll: (options) => store.subscribeToAll(options),
-    headPosition: () => store.headPosition(),
-    close: () => store.close(),
-  };
+  });
   return {
     store: counted,
     counts,
@@ -81,26 +75,15 @@ function instrumented(store: EventStore) {
 }
 
 describe('stream processor after a failed append', () => {
-  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  let opened: TestEventStore | undefined;
   let store: EventStore;
   const [alice, bob, carol] = [randomUUID(), randomUUID(), randomUUID()];
 
-  const commandsOn = (eventStore: EventStore) =>
-    new ConversationCommands({
-      eventStore,
-      users: everyoneExists,
-      clock: () => new Date(),
-      newId: randomUUID,
-    });
-
   beforeAll(async () => {
-    database = await createTestDatabase('stream_processor');
-    store = await openPostgresEventStore(database.url);
+    opened = await openTestEventStore('stream_processor');
+    store = opened.store;
   });
-  afterAll(async () => {
-    await store?.close();
-    await database?.drop();
-  });
+  afterAll(() => opened?.close());
 
   async function groupWithMessages(commands: ConversationCommands, count: number): Promise<string> {
     const { conversationId } = await commands.createConversation(
@@ -237,29 +220,13 @@ describe('stream processor after a failed append', () => {
       const conversationId = await groupWithMessages(writer, 10);
       const stream = conversationStream(conversationId);
       const nodeA = instrumented(store);
-      const processor = new StreamProcessor<ConversationState, ConversationEvent>({
-        ...fold,
-        eventStore: nodeA.store,
-        initialState: () => conversationDecider.initialState(),
-        decode: decodeRecorded<ConversationEvent>,
-        encode: encodeEvent(randomUUID),
-      });
+      const processor = conversationProcessor({ ...fold, eventStore: nodeA.store });
       expect(await processor.read(stream, (state) => (state.exists ? state.lastSeq : -1))).toBe(10);
       await send(writer, conversationId, carol);
       await send(writer, conversationId, carol);
 
       nodeA.reset();
-      const command = {
-        type: 'SendMessage' as const,
-        data: {
-          actorId: bob,
-          messageId: randomUUID(),
-          clientMsgId: randomUUID(),
-          body: 'x',
-          attachments: [],
-          replyTo: null,
-        },
-      };
+      const command = sendMessageCommand(bob);
       const commit = await processor.execute(stream, (state) => ({
         events: conversationDecider.decide(command, state, { now: new Date() }),
         answer: (written) => written,

@@ -27,187 +27,82 @@ export interface RouteSpec {
   expect: 'refused' | 'any';
 }
 
+/** What a route takes besides its path parameters. */
+interface RouteShape {
+  body?: Record<string, FieldKind>;
+  query?: Record<string, QueryKind>;
+}
+
+/**
+ * Every route here that is not a GET changes state when it succeeds, so which
+ * answers the fuzzer accepts follows from the method.
+ */
+function route(
+  method: RouteSpec['method'],
+  path: string,
+  authenticated: boolean,
+  shape: RouteShape = {},
+): RouteSpec {
+  return { method, path, authenticated, ...shape, expect: method === 'GET' ? 'any' : 'refused' };
+}
+
+const anonymous = (method: RouteSpec['method'], path: string, shape?: RouteShape) =>
+  route(method, path, false, shape);
+
+const signedIn = (method: RouteSpec['method'], path: string, shape?: RouteShape) =>
+  route(method, path, true, shape);
+
+// Signed URLs are the only credential of the blob routes: without a valid signature nothing is stored.
+const signedUrl: RouteShape = {
+  query: { type: 'text', exp: 'number', size: 'number', name: 'text', sig: 'text' },
+};
+
 export const restRoutes: readonly RouteSpec[] = [
-  {
-    method: 'POST',
-    path: '/v1/auth/register',
-    authenticated: false,
+  anonymous('POST', '/v1/auth/register', {
     body: { email: 'text', username: 'text', password: 'text', displayName: 'text' },
-    expect: 'refused',
-  },
-  {
-    method: 'POST',
-    path: '/v1/auth/login',
-    authenticated: false,
-    body: { identifier: 'text', password: 'text' },
-    expect: 'refused',
-  },
-  {
-    method: 'POST',
-    path: '/v1/auth/refresh',
-    authenticated: false,
-    body: { refreshToken: 'text' },
-    expect: 'refused',
-  },
-  {
-    method: 'POST',
-    path: '/v1/auth/logout',
-    authenticated: false,
-    body: { refreshToken: 'text' },
-    expect: 'refused',
-  },
-  {
-    method: 'POST',
-    path: '/v1/auth/password-reset',
-    authenticated: false,
-    body: { email: 'text' },
-    expect: 'refused',
-  },
-  {
-    method: 'POST',
-    path: '/v1/auth/password-reset/confirm',
-    authenticated: false,
+  }),
+  anonymous('POST', '/v1/auth/login', { body: { identifier: 'text', password: 'text' } }),
+  anonymous('POST', '/v1/auth/refresh', { body: { refreshToken: 'text' } }),
+  anonymous('POST', '/v1/auth/logout', { body: { refreshToken: 'text' } }),
+  anonymous('POST', '/v1/auth/password-reset', { body: { email: 'text' } }),
+  anonymous('POST', '/v1/auth/password-reset/confirm', {
     body: { email: 'text', code: 'text', newPassword: 'text' },
-    expect: 'refused',
-  },
-  { method: 'GET', path: '/v1/me', authenticated: true, expect: 'any' },
-  { method: 'PATCH', path: '/v1/me', authenticated: true, body: { displayName: 'text' }, expect: 'refused' },
-  {
-    method: 'GET',
-    path: '/v1/users',
-    authenticated: true,
-    query: { q: 'text', limit: 'number' },
-    expect: 'any',
-  },
-  { method: 'GET', path: '/v1/users/:userId', authenticated: true, expect: 'any' },
-  {
-    method: 'POST',
-    path: '/v1/conversations',
-    authenticated: true,
+  }),
+  signedIn('GET', '/v1/me'),
+  signedIn('PATCH', '/v1/me', { body: { displayName: 'text' } }),
+  signedIn('GET', '/v1/users', { query: { q: 'text', limit: 'number' } }),
+  signedIn('GET', '/v1/users/:userId'),
+  signedIn('POST', '/v1/conversations', {
     body: { kind: 'kind', memberIds: 'uuids', title: 'nullableText' },
-    expect: 'refused',
-  },
-  {
-    method: 'GET',
-    path: '/v1/conversations',
-    authenticated: true,
-    query: { limit: 'number', cursor: 'cursor' },
-    expect: 'any',
-  },
-  { method: 'GET', path: '/v1/conversations/:id', authenticated: true, expect: 'any' },
-  {
-    method: 'PATCH',
-    path: '/v1/conversations/:id',
-    authenticated: true,
-    body: { title: 'nullableText' },
-    expect: 'refused',
-  },
-  {
-    method: 'POST',
-    path: '/v1/conversations/:id/members',
-    authenticated: true,
-    body: { userIds: 'uuids' },
-    expect: 'refused',
-  },
-  { method: 'DELETE', path: '/v1/conversations/:id/members/:userId', authenticated: true, expect: 'refused' },
-  {
-    method: 'POST',
-    path: '/v1/conversations/:id/messages',
-    authenticated: true,
+  }),
+  signedIn('GET', '/v1/conversations', { query: { limit: 'number', cursor: 'cursor' } }),
+  signedIn('GET', '/v1/conversations/:id'),
+  signedIn('PATCH', '/v1/conversations/:id', { body: { title: 'nullableText' } }),
+  signedIn('POST', '/v1/conversations/:id/members', { body: { userIds: 'uuids' } }),
+  signedIn('DELETE', '/v1/conversations/:id/members/:userId'),
+  signedIn('POST', '/v1/conversations/:id/messages', {
     body: { clientMsgId: 'uuid', body: 'text', attachments: 'strings', replyTo: 'nullableUuid' },
-    expect: 'refused',
-  },
-  {
-    method: 'GET',
-    path: '/v1/conversations/:id/messages',
-    authenticated: true,
+  }),
+  signedIn('GET', '/v1/conversations/:id/messages', {
     query: { beforeSeq: 'number', afterSeq: 'number', limit: 'number' },
-    expect: 'any',
-  },
-  {
-    method: 'PATCH',
-    path: '/v1/conversations/:id/messages/:messageId',
-    authenticated: true,
-    body: { body: 'text' },
-    expect: 'refused',
-  },
-  {
-    method: 'DELETE',
-    path: '/v1/conversations/:id/messages/:messageId',
-    authenticated: true,
-    expect: 'refused',
-  },
-  {
-    method: 'PUT',
-    path: '/v1/conversations/:id/messages/:messageId/reactions/:emoji',
-    authenticated: true,
-    expect: 'refused',
-  },
-  {
-    method: 'DELETE',
-    path: '/v1/conversations/:id/messages/:messageId/reactions/:emoji',
-    authenticated: true,
-    expect: 'refused',
-  },
-  {
-    method: 'POST',
-    path: '/v1/conversations/:id/read',
-    authenticated: true,
-    body: { seq: 'seq' },
-    expect: 'refused',
-  },
-  {
-    method: 'GET',
-    path: '/v1/conversations/:id/events',
-    authenticated: true,
-    query: { afterRev: 'number', limit: 'number' },
-    expect: 'any',
-  },
-  {
-    method: 'POST',
-    path: '/v1/attachments',
-    authenticated: true,
-    body: { filename: 'text', contentType: 'text', size: 'seq' },
-    expect: 'refused',
-  },
-  {
-    method: 'GET',
-    path: '/v1/search/messages',
-    authenticated: true,
+  }),
+  signedIn('PATCH', '/v1/conversations/:id/messages/:messageId', { body: { body: 'text' } }),
+  signedIn('DELETE', '/v1/conversations/:id/messages/:messageId'),
+  signedIn('PUT', '/v1/conversations/:id/messages/:messageId/reactions/:emoji'),
+  signedIn('DELETE', '/v1/conversations/:id/messages/:messageId/reactions/:emoji'),
+  signedIn('POST', '/v1/conversations/:id/read', { body: { seq: 'seq' } }),
+  signedIn('GET', '/v1/conversations/:id/events', { query: { afterRev: 'number', limit: 'number' } }),
+  signedIn('POST', '/v1/attachments', { body: { filename: 'text', contentType: 'text', size: 'seq' } }),
+  signedIn('GET', '/v1/search/messages', {
     query: { q: 'text', conversationId: 'uuid', limit: 'number' },
-    expect: 'any',
-  },
-  { method: 'PUT', path: '/v1/conversations/:id/mute', authenticated: true, expect: 'refused' },
-  { method: 'DELETE', path: '/v1/conversations/:id/mute', authenticated: true, expect: 'refused' },
-  {
-    method: 'GET',
-    path: '/v1/admin/projections',
-    authenticated: true,
-    expect: 'any',
-  },
-  {
-    method: 'GET',
-    path: '/v1/admin/analytics',
-    authenticated: true,
-    query: { from: 'date', to: 'date' },
-    expect: 'any',
-  },
-  // Signed URLs are the only credential here: without a valid signature nothing is stored.
-  {
-    method: 'PUT',
-    path: '/v1/blobs/:owner/:blobId',
-    authenticated: false,
-    query: { type: 'text', exp: 'number', size: 'number', name: 'text', sig: 'text' },
-    expect: 'refused',
-  },
-  {
-    method: 'GET',
-    path: '/v1/blobs/:owner/:blobId',
-    authenticated: false,
-    query: { type: 'text', exp: 'number', size: 'number', name: 'text', sig: 'text' },
-    expect: 'any',
-  },
-  { method: 'GET', path: '/health', authenticated: false, expect: 'any' },
+  }),
+  signedIn('PUT', '/v1/conversations/:id/mute'),
+  signedIn('DELETE', '/v1/conversations/:id/mute'),
+  signedIn('GET', '/v1/admin/projections'),
+  signedIn('GET', '/v1/admin/analytics', { query: { from: 'date', to: 'date' } }),
+  anonymous('PUT', '/v1/blobs/:owner/:blobId', signedUrl),
+  anonymous('GET', '/v1/blobs/:owner/:blobId', signedUrl),
+  anonymous('GET', '/health'),
 ];
 
 /** The path parameters a route template names, in order. */
