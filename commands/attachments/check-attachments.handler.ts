@@ -1,5 +1,5 @@
 import { ForbiddenError, ValidationError } from '../../domain/errors.js';
-import { bytesMatchType } from '../../infra/blobs/magic-numbers.js';
+import { bytesMatchType } from '../../domain/attachments/magic-numbers.js';
 import type { AttachmentDeps } from './attachment-ports.js';
 
 /**

@@ -12,7 +12,7 @@
  *   (`content-disposition.ts`); it is refused afterwards.
  * - `stat` sees an upload as soon as its PUT has answered 2xx (read-after-write), with
  *   the object's first bytes, so a caller can check them against the declared type
- *   (`magic-numbers.ts`) on engines whose bytes never pass through Parley.
+ *   (`domain/attachments/magic-numbers.ts`) on engines whose bytes never pass through Parley.
  * - URLs may be relative (`/v1/blobs/…`): clients resolve them against the API's base URL.
  */
 export interface BlobStore {
@@ -28,7 +28,7 @@ export interface BlobStore {
 
 export interface BlobStat {
   size: number;
-  /** The first `SNIFF_BYTES` bytes (`magic-numbers.ts`), or all of them when the object is shorter. */
+  /** The first `SNIFF_BYTES` bytes (`domain/attachments/magic-numbers.ts`), or all of them when the object is shorter. */
   firstBytes: Buffer;
 }
 

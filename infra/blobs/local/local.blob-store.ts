@@ -4,7 +4,7 @@ import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/prom
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { bytesMatchType, SNIFF_BYTES } from '../magic-numbers.js';
+import { bytesMatchType, SNIFF_BYTES } from '../../../domain/attachments/magic-numbers.js';
 import type {
   BlobStat,
   BlobStore,
@@ -134,8 +134,8 @@ export class LocalBlobStore implements BlobStore {
 
   /**
    * Streams `body` to disk, refusing it as soon as it passes `size` bytes, or as soon
-   * as its first bytes contradict `contentType` (`magic-numbers.ts`); it becomes
-   * visible under `key` only when complete (written aside, then renamed).
+   * as its first bytes contradict `contentType` (`domain/attachments/magic-numbers.ts`);
+   * it becomes visible under `key` only when complete (written aside, then renamed).
    */
   async write(key: string, size: number, body: Readable, contentType = ''): Promise<UploadOutcome> {
     const partial = path.join(this.dir, 'tmp', randomUUID());

@@ -16,7 +16,7 @@ import type {
   UploadRequest,
 } from '../blob-store.js';
 import { contentDispositionOf } from '../content-disposition.js';
-import { SNIFF_BYTES } from '../magic-numbers.js';
+import { SNIFF_BYTES } from '../../../domain/attachments/magic-numbers.js';
 
 export interface S3BlobStoreOptions {
   /** Where Parley itself reaches the store (bucket, stat, ping). */
