@@ -1,4 +1,5 @@
 import { CloseCode, SOCKET_OPEN, type ClientSocket } from './socket.js';
+import type { Corkable, WriteCoalescer } from './write-coalescer.js';
 
 /** A conversation frame on its way to one connection: serialized once, shared by every recipient. */
 export interface ConversationFrame {
@@ -20,6 +21,8 @@ export interface ConnectionOptions {
   /** Past this many queued bytes the client is closed as a slow consumer. */
   sendBufferBytes: number;
   onSlowConsumer?: () => void;
+  /** The TCP socket under `socket`, whose writes of one turn go out together. */
+  coalesce?: { stream: Corkable; coalescer: WriteCoalescer };
 }
 
 /**
@@ -58,6 +61,8 @@ export class Connection {
       this.socket.close(CloseCode.slowConsumer, 'send buffer full: reconnect and sync');
       return callback?.(new Error('slow consumer'));
     }
+    const coalesce = this.options.coalesce;
+    if (coalesce && !coalesce.stream.destroyed) coalesce.coalescer.holdUntilTurnEnds(coalesce.stream);
     this.socket.send(text, callback);
   }
 

@@ -12,6 +12,7 @@ import { CloseCode, type ClientSocket } from './socket.js';
 import type { SocketRequestHandlers } from './socket-requests.js';
 import { TokenBucket } from './token-bucket.js';
 import { closeWhenTokenExpires } from './token-expiry.js';
+import { WriteCoalescer } from './write-coalescer.js';
 
 /** PROTOCOL.md: a frame over 64 KiB closes the connection with 1009 (`ws` enforces it). */
 export const MAX_FRAME_BYTES = 64 * 1024;
@@ -63,6 +64,7 @@ export const webSocketRoute =
   (deps: WebSocketRouteDeps): FastifyPluginAsync =>
   async (app) => {
     const { settings, metrics, hub } = deps;
+    const coalescer = new WriteCoalescer();
     await app.register(fastifyWebsocket, {
       options: { maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false },
       preClose: deps.onServerClose,
@@ -101,6 +103,8 @@ export const webSocketRoute =
         const connection = new Connection(randomUUID(), user.id, socket, {
           sendBufferBytes: settings.sendBufferBytes,
           onSlowConsumer: () => metrics.closes.inc({ reason: 'slow_consumer' }),
+          // The upgraded request's socket is the one `ws` writes to.
+          coalesce: { stream: request.raw.socket, coalescer },
         });
         metrics.connections.inc();
         deps.onConnectionOpen?.(connection);
