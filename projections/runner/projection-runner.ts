@@ -289,6 +289,11 @@ export class ProjectionRunner {
     for (const name of names) {
       if ((this.checkpoints.get(name) ?? 0n) < position) this.checkpoints.set(name, position);
     }
+    this.announceLowest();
+  }
+
+  /** Wakes the reads waiting for a position the projections that serve now have all reached. */
+  private announceLowest(): void {
     const lowest = this.lowestServing();
     this.waiters.reached(lowest);
     this.onCommitted?.(lowest);
@@ -303,8 +308,8 @@ export class ProjectionRunner {
       { projection: projection.name, position: String(event.position), attempt: attempts },
       'projection held back by an event it failed on; the others go on',
     );
-    // The reads it held up may now be answered.
-    this.committed([], 0n);
+    // The reads it held up may now be answered: the lowest no longer counts it.
+    this.announceLowest();
     const signal = this.abort.signal;
     const applier = new BatchApplier({
       sql: this.sql,
