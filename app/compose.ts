@@ -10,6 +10,7 @@ import { createMetrics, type Metrics } from '../infra/metrics/metrics.js';
 import type { SqlClient } from '../infra/sql/sql-client.js';
 import { createPostgresClient } from '../infra/sql/postgres.sql-client.js';
 import { createPgliteClient } from '../infra/sql/pglite.sql-client.js';
+import { closeServer } from '../gateway/close-server.js';
 import { buildGateway } from '../gateway/app.js';
 import type { RateLimits } from '../gateway/rate-limit/rate-limit.js';
 import { createMemoryRateLimiter } from '../infra/ratelimit/memory.rate-limiter.js';
@@ -183,7 +184,7 @@ export async function composeParley(
       // the projections still run so their read-your-writes waits end; then stop
       // projecting after the batch in flight (checkpoints saved) and release the
       // projector lock; then the features and the connections.
-      await app.close();
+      await closeServer(app);
       await projector.stop();
       for (const feature of [...wired].reverse()) await feature.stop?.();
       await projections.stop();
