@@ -31,7 +31,7 @@ async function runLoad(order: FanoutOrder) {
 }
 
 /** The ceiling: a bare `ws` server relaying each frame to the 10 sockets of the sender's group. */
-async function bareLoad(clients: number, durationMs: number) {
+async function bareLoad(clients: number, durationMs: number, pacedPerSec?: number) {
   const server = new ws.WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: false });
   await withDeadline(new Promise<void>((resolve) => server.on('listening', resolve)), 10_000, 'bare listen');
   const groups = new Map<string, BenchSocket[]>();
@@ -44,7 +44,16 @@ async function bareLoad(clients: number, durationMs: number) {
   });
   try {
     const url = `ws://127.0.0.1:${server.address().port}/`;
-    return await runLoad({ target: 'bare', url, tokens: [], conversations: [], clients, durationMs });
+    const paced = pacedPerSec ? { pacedPerSec } : {};
+    return await runLoad({
+      target: 'bare',
+      url,
+      tokens: [],
+      conversations: [],
+      clients,
+      durationMs,
+      ...paced,
+    });
   } finally {
     for (const socket of server.clients) socket.terminate();
     await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -52,16 +61,27 @@ async function bareLoad(clients: number, durationMs: number) {
 }
 
 /**
- * `fanout [clients=2000] [seconds=10]`: authenticated sockets in group
- * conversations of 10, every socket sending (PostgreSQL mode, all features on);
- * then the same shape over a bare `ws` relay as the ceiling, and the ratio. The
- * clients run in a child process; RSS per connection is the server's.
+ * What the goal names: 5,000 sends/s and 50,000 deliveries/s. A send reaches the
+ * 9 other members of its group, so 5,600 sends/s offer 50,400 deliveries/s.
+ */
+const GOAL_SENDS_PER_SEC = 5_600;
+
+/**
+ * `fanout [clients=2000] [seconds=10] [perSec=5600]` (perSec 0: the most it takes only): authenticated sockets in
+ * group conversations of 10 (PostgreSQL mode, all features on). Two loads: every
+ * socket sending on a schedule that adds up to `perSec` (latency at that load),
+ * then every socket sending as fast as its answers come (the most the node
+ * takes; latency there is mostly queueing, as 2,000 sends are always in flight).
+ * Then the same two over a bare `ws` relay as the ceiling, and the ratio of the
+ * most each takes. The clients run in a child process; RSS per connection is the server's.
  */
 export async function benchFanout(args: string[]): Promise<void> {
   const clients = Math.max(GROUP_SIZE, Math.floor(Number(args[0] ?? 2000) / GROUP_SIZE) * GROUP_SIZE);
   const durationMs = Number(args[1] ?? 10) * 1000;
+  const pacedPerSec = Number(args[2] ?? GOAL_SENDS_PER_SEC);
   const server = await startBenchServer({ WS_SEND_BUFFER_BYTES: String(64 * 1024 * 1024) });
-  let parley: Awaited<ReturnType<typeof runLoad>>;
+  let parley: Awaited<ReturnType<typeof runLoad>> | undefined;
+  let parleyMax: Awaited<ReturnType<typeof runLoad>>;
   try {
     const users = await registerUsers(server.baseUrl, clients);
     const groups = Array.from({ length: clients / GROUP_SIZE }, (_value, group) => group);
@@ -76,23 +96,31 @@ export async function benchFanout(args: string[]): Promise<void> {
       return created.body.id as string;
     });
     const tokens = users.map((user) => user.token);
-    parley = await runLoad({
+    const order = {
       target: 'parley',
       url: wsUrl(server.baseUrl),
       tokens,
       conversations,
       clients,
       durationMs,
-    });
+    } as const;
+    parley = pacedPerSec > 0 ? await runLoad({ ...order, pacedPerSec }) : undefined;
+    parleyMax = await runLoad(order);
   } finally {
     await server.close();
   }
-  report({ workload: 'fanout', mode: 'postgres', clients, groupSize: GROUP_SIZE, ...parley });
-  const bare = await bareLoad(clients, durationMs);
-  report({ workload: 'fanout-bare-ws', clients, groupSize: GROUP_SIZE, ...bare });
+  const shape = { clients, groupSize: GROUP_SIZE };
+  if (parley) report({ workload: 'fanout', mode: 'postgres', ...shape, pacedPerSec, ...parley });
+  report({ workload: 'fanout-max', mode: 'postgres', ...shape, ...parleyMax });
+  if (pacedPerSec > 0) {
+    const bare = await bareLoad(clients, durationMs, pacedPerSec);
+    report({ workload: 'fanout-bare-ws', ...shape, pacedPerSec, ...bare });
+  }
+  const bareMax = await bareLoad(clients, durationMs);
+  report({ workload: 'fanout-bare-ws-max', ...shape, ...bareMax });
   report({
     workload: 'fanout-ratio',
-    sends: round(parley.sendsPerSec / Math.max(1, bare.sendsPerSec), 3),
-    deliveries: round(parley.deliveriesPerSec / Math.max(1, bare.deliveriesPerSec), 3),
+    sends: round(parleyMax.sendsPerSec / Math.max(1, bareMax.sendsPerSec), 3),
+    deliveries: round(parleyMax.deliveriesPerSec / Math.max(1, bareMax.deliveriesPerSec), 3),
   });
 }

@@ -14,6 +14,8 @@ export interface FanoutOrder {
   conversations: string[];
   clients: number;
   durationMs: number;
+  /** Sends per second over all clients, each client sending on its own schedule; absent: as fast as answers come. */
+  pacedPerSec?: number;
 }
 
 export type FanoutFigures = ReturnType<typeof figures>;
@@ -71,17 +73,20 @@ function figures(counters: Counters, seconds: number) {
   };
 }
 
+/** A load's clock: what happens after the warm-up, for `durationMs`, counts. */
+interface Window {
+  measureFrom: number;
+  deadline: number;
+}
+
+const counting = (window: Window, at: number) => at >= window.measureFrom && at <= window.deadline;
+
 /**
- * Every socket sends in a loop, each send awaiting its answer before the next.
- * The body carries the sender's index and send time, so each receiver measures
- * send→deliver latency on the one clock of this process. Counts what happens
- * after the warm-up, for `durationMs`.
+ * Counts deliveries and answers. The body carries the sender's index and the
+ * time the send was due, so each receiver measures send→deliver latency on the
+ * one clock of this process.
  */
-async function sendLoad(sockets: BenchSocket[], shape: Shape, durationMs: number): Promise<Counters> {
-  const counters: Counters = { sends: 0, errors: 0, deliveries: 0, latencies: [] };
-  const started = performance.now();
-  const measureFrom = started + WARMUP_MS;
-  const deadline = measureFrom + durationMs;
+function listen(sockets: BenchSocket[], shape: Shape, window: Window, counters: Counters) {
   const waiting = sockets.map(() => new Map<string, (ok: boolean) => void>());
   sockets.forEach((socket, index) => {
     socket.on('message', (data) => {
@@ -90,25 +95,68 @@ async function sendLoad(sockets: BenchSocket[], shape: Shape, durationMs: number
       if ('ack' in read) return waiting[index]!.get(read.ack)?.(read.ok);
       const [sender, sentAt] = read.body.split(':').map(Number);
       const now = performance.now();
-      if (sender === index || now < measureFrom || now > deadline) return;
+      if (sender === index || !counting(window, now)) return;
       counters.deliveries += 1;
       counters.latencies.push(now - sentAt!);
     });
   });
+  /** Sends one request; resolves with whether it was accepted. */
+  return (index: number, id: string, dueAt: number): Promise<boolean> => {
+    const answered = new Promise<boolean>((resolve) => waiting[index]!.set(id, resolve));
+    sockets[index]!.send(shape.frame(index, id, `${index}:${dueAt}`));
+    return withDeadline(answered, 30_000, `the answer to send ${id}`).finally(() =>
+      waiting[index]!.delete(id),
+    );
+  };
+}
+
+function tally(counters: Counters, ok: boolean) {
+  if (ok) counters.sends += 1;
+  else counters.errors += 1;
+}
+
+/** Every socket sends in a loop, each send awaiting its answer before the next: the most the server takes. */
+async function closedLoop(sockets: BenchSocket[], shape: Shape, window: Window): Promise<Counters> {
+  const counters: Counters = { sends: 0, errors: 0, deliveries: 0, latencies: [] };
+  const send = listen(sockets, shape, window, counters);
   await Promise.all(
-    sockets.map(async (socket, index) => {
-      for (let n = 0; performance.now() < deadline; n++) {
-        const id = `${index}-${n}`;
-        const answered = new Promise<boolean>((resolve) => waiting[index]!.set(id, resolve));
-        socket.send(shape.frame(index, id, `${index}:${performance.now()}`));
-        const ok = await withDeadline(answered, 30_000, `the answer to send ${id}`);
-        waiting[index]!.delete(id);
-        if (performance.now() < measureFrom || performance.now() > deadline) continue;
-        if (ok) counters.sends += 1;
-        else counters.errors += 1;
+    sockets.map(async (_socket, index) => {
+      for (let n = 0; performance.now() < window.deadline; n++) {
+        const ok = await send(index, `${index}-${n}`, performance.now());
+        if (counting(window, performance.now())) tally(counters, ok);
       }
     }),
   );
+  return counters;
+}
+
+/**
+ * Every socket sends on a fixed schedule (spread over the interval), whether or
+ * not its earlier sends were answered: the offered load stays `perSec`, and a
+ * server falling behind shows as latency, measured from when each send was due
+ * (so a late timer in this process counts against the figure, not for it).
+ */
+async function paced(sockets: BenchSocket[], shape: Shape, window: Window, perSec: number) {
+  const counters: Counters = { sends: 0, errors: 0, deliveries: 0, latencies: [] };
+  const send = listen(sockets, shape, window, counters);
+  const intervalMs = (1000 * sockets.length) / perSec;
+  const started = performance.now();
+  const answers: Promise<void>[] = [];
+  await Promise.all(
+    sockets.map(async (_socket, index) => {
+      let dueAt = started + (intervalMs * index) / sockets.length;
+      for (let n = 0; dueAt < window.deadline; n++, dueAt += intervalMs) {
+        const wait = dueAt - performance.now();
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+        const answered = send(index, `${index}-${n}`, dueAt).then((ok) => {
+          // Counted when answered: a server falling behind answers fewer per second.
+          if (counting(window, performance.now())) tally(counters, ok);
+        });
+        answers.push(answered);
+      }
+    }),
+  );
+  await Promise.all(answers);
   return counters;
 }
 
@@ -123,7 +171,11 @@ async function run(order: FanoutOrder): Promise<void> {
   });
   send({ kind: 'connected' });
   const shape = order.target === 'bare' ? bareShape : parleyShape(order.conversations);
-  const counters = await sendLoad(sockets, shape, order.durationMs);
+  const measureFrom = performance.now() + WARMUP_MS;
+  const window = { measureFrom, deadline: measureFrom + order.durationMs };
+  const counters = order.pacedPerSec
+    ? await paced(sockets, shape, window, order.pacedPerSec)
+    : await closedLoop(sockets, shape, window);
   send({ kind: 'done', figures: figures(counters, order.durationMs / 1000) });
   for (const socket of sockets) socket.terminate();
 }

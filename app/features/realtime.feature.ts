@@ -33,8 +33,6 @@ import { conversationCommandsOf } from './conversation-commands.shared.js';
 
 /** PROTOCOL.md: typing expires after 6 s without renewal. */
 const TYPING_EXPIRY_MS = 6_000;
-/** Delivery receipts: at most one per recipient per conversation in this window. */
-const DELIVERY_COALESCE_MS = 100;
 
 /** Ephemeral signals and presence: Redis when REDIS_URL is set, else in process. */
 async function openSignalEngines(
@@ -86,7 +84,7 @@ export function realtimeFeature() {
       maxWatchedUsers: config.WS_PRESENCE_MAX_USERS,
     });
     const typing = new TypingRelay({ hub, broker, expiryMs: TYPING_EXPIRY_MS });
-    const receipts = new DeliveryReceipts({ hub, broker, coalesceMs: DELIVERY_COALESCE_MS });
+    const receipts = new DeliveryReceipts({ hub, broker, coalesceMs: config.WS_DELIVERY_RECEIPT_WINDOW_MS });
     const onMessageDelivered = (connection: Connection, message: DeliveredMessage) =>
       receipts.delivered(connection.userId, message.conversationId, message.seq, message.senderId);
     const fanout = new LiveFanout({

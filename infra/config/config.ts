@@ -107,6 +107,12 @@ export const environmentSchema = z.object({
     .int()
     .min(1024)
     .default(2 * 1024 * 1024),
+  /**
+   * WebSocket: a recipient's delivery receipts for one conversation go out at most once per
+   * this window (the highest seq). In a busy group every sender hears from every recipient,
+   * so this bounds those frames; longer is cheaper, shorter shows ticks sooner.
+   */
+  WS_DELIVERY_RECEIPT_WINDOW_MS: z.coerce.number().int().min(10).max(10_000).default(500),
   /** WebSocket: seconds between pings; a peer that misses one is dropped. */
   WS_HEARTBEAT_SECONDS: seconds.default(30),
   /** WebSocket: open connections one user may hold on one node; one more is closed with 4429. */
