@@ -77,11 +77,18 @@ export class Connection {
    * forget live frames sent above the replay before it began, and send them twice.
    */
   sendReplayed(frames: readonly ConversationFrame[]): Promise<void> {
-    const unsent = frames.filter((frame) => frame.rev === undefined || !this.wasSent(frame.conversationId, frame.rev));
+    const unsent = frames.filter(
+      (frame) => frame.rev === undefined || !this.wasSent(frame.conversationId, frame.rev),
+    );
     let written: Promise<void> = Promise.resolve();
     unsent.forEach((frame, index) => {
       if (index < unsent.length - 1) return this.send(frame.text, afterSent(frame));
-      written = new Promise((resolve) => this.send(frame.text, afterSent(frame, () => resolve())));
+      written = new Promise((resolve) =>
+        this.send(
+          frame.text,
+          afterSent(frame, () => resolve()),
+        ),
+      );
     });
     return this.open ? written : Promise.resolve();
   }

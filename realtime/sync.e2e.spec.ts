@@ -57,6 +57,8 @@ describe.each<TestMode>(['postgres', 'embedded'])('resuming with sync (%s)', (mo
 
     const sent = await sendMany(aliceSocket, conversationId, 100, 'missed');
     expect(sent.every((answer) => answer.type === 'ack')).toBe(true);
+    // Past the fan-out once Alice has them: none reaches Bob's new socket live before his sync.
+    await aliceSocket.collect((frame) => frame.type === 'message.create', 103, 'every message');
 
     const second = await connect(bob);
     second.send({ type: 'sync', id: 's1', data: { cursors: { [conversationId]: lastRev } } });
@@ -76,7 +78,7 @@ describe.each<TestMode>(['postgres', 'embedded'])('resuming with sync (%s)', (mo
     const conversationId = await createGroup();
     const aliceSocket = await connect(alice);
     await sendMany(aliceSocket, conversationId, 150, 'before');
-    // Once Alice has them live, they are past the fan-out: none reaches Bob live before his sync.
+    // Past the fan-out once Alice has them: none reaches Bob live before his sync.
     await aliceSocket.collect((frame) => frame.type === 'message.create', 150, 'the earlier messages');
 
     const bobSocket = await connect(bob);

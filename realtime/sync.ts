@@ -43,7 +43,10 @@ export async function syncConnection(
   try {
     for (const [conversationId, afterRev] of wanted) {
       const onPage = (lastRev: number) => progress.set(conversationId, { afterRev, lastRev });
-      replayed.set(conversationId, await replayConversation(deps, connection, conversationId, afterRev, onPage));
+      replayed.set(
+        conversationId,
+        await replayConversation(deps, connection, conversationId, afterRev, onPage),
+      );
     }
   } finally {
     // Conversations the replay did not finish (it failed) get no cursor; the client syncs them again.
