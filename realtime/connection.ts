@@ -71,18 +71,16 @@ export class Connection {
   }
 
   /**
-   * Sends replayed frames (skipping revisions already sent) and resolves once the
-   * last was handed to the kernel, so a long replay goes at the client's pace.
-   * What they cover is recorded by `endReplay`: recording each one here would
-   * forget live frames sent above the replay before it began, and send them twice.
+   * Sends replayed frames and resolves once the last was handed to the kernel, so
+   * a long replay goes at the client's pace. Each is sent, even one that went out
+   * live before: the client's cursor says it does not have it (a client drops a
+   * frame after a jump and syncs for it). `endReplay` records what they covered,
+   * so the live frames held meanwhile are not sent twice.
    */
   sendReplayed(frames: readonly ConversationFrame[]): Promise<void> {
-    const unsent = frames.filter(
-      (frame) => frame.rev === undefined || !this.wasSent(frame.conversationId, frame.rev),
-    );
     let written: Promise<void> = Promise.resolve();
-    unsent.forEach((frame, index) => {
-      if (index < unsent.length - 1) return this.send(frame.text, afterSent(frame));
+    frames.forEach((frame, index) => {
+      if (index < frames.length - 1) return this.send(frame.text, afterSent(frame));
       written = new Promise((resolve) =>
         this.send(
           frame.text,
@@ -149,12 +147,6 @@ export class Connection {
       for (const frame of held) this.sendConversationFrame(frame);
     }
     if (this.held?.size === 0) this.held = undefined;
-  }
-
-  /** True when this revision of the conversation was already sent on this connection. */
-  wasSent(conversationId: string, rev: number): boolean {
-    const range = this.sent?.get(conversationId);
-    return range !== undefined && rev >= range.from && rev <= range.to;
   }
 
   /** Runs `work` after every earlier one: a client's requests take effect in the order it sent them. */
