@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
+import { attachmentSniffer } from '../../domain/attachments/magic-numbers.js';
 import type { AttachmentDeps } from '../../commands/attachments/attachment-ports.js';
 import type { BlobStore } from '../../infra/blobs/blob-store.js';
 import { LocalBlobStore } from '../../infra/blobs/local/local.blob-store.js';
@@ -24,6 +25,7 @@ async function openBlobStore(infra: Infrastructure): Promise<BlobStore> {
     return LocalBlobStore.open({
       dir: path.resolve(config.DATA_DIR, 'attachments'),
       ttlSeconds: config.ATTACHMENT_URL_TTL_SECONDS,
+      sniffer: attachmentSniffer,
     });
   }
   // Loaded only when asked for: embedded mode never pays for the AWS SDK.
@@ -36,6 +38,7 @@ async function openBlobStore(infra: Infrastructure): Promise<BlobStore> {
     accessKeyId: config.S3_ACCESS_KEY_ID,
     secretAccessKey: config.S3_SECRET_ACCESS_KEY,
     ttlSeconds: config.ATTACHMENT_URL_TTL_SECONDS,
+    sniffer: attachmentSniffer,
   });
 }
 

@@ -4,6 +4,7 @@
  * (S3_TEST_ENDPOINT, a MinIO, when set, else s3rver started here).
  */
 import { randomUUID } from 'node:crypto';
+import { attachmentSniffer } from '../../domain/attachments/magic-numbers.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -22,7 +23,7 @@ const TTL_SECONDS = 60;
 
 checkAttachmentsConformance('local disk', async () => {
   const dir = await mkdtemp(path.join(tmpdir(), 'parley-blobs-'));
-  const store = await LocalBlobStore.open({ dir, ttlSeconds: TTL_SECONDS });
+  const store = await LocalBlobStore.open({ dir, ttlSeconds: TTL_SECONDS, sniffer: attachmentSniffer });
   const app = await buildGateway({
     logger: createLogger('silent'),
     metrics: createMetrics(),
@@ -72,6 +73,7 @@ checkAttachmentsConformance('s3', async () => {
       region: 'us-east-1',
       ...credentials,
       ttlSeconds: TTL_SECONDS,
+      sniffer: attachmentSniffer,
     });
   } catch (error) {
     await stop();

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { attachmentSniffer } from '../../domain/attachments/magic-numbers.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -32,7 +33,7 @@ describe('checking the attachment keys a message carries', () => {
     sql = createPostgresClient({ connectionString: database.url, max: 2 });
     await migrate(sql, 'attachments', attachmentsMigrations);
     blobDir = await mkdtemp(path.join(tmpdir(), 'parley-check-attachments-'));
-    blobs = await LocalBlobStore.open({ dir: blobDir, ttlSeconds: 600 });
+    blobs = await LocalBlobStore.open({ dir: blobDir, ttlSeconds: 600, sniffer: attachmentSniffer });
     grants = new SqlAttachmentRecords(sql);
     checkAttachments = handleCheckAttachments({ grants, blobs, clock: () => now });
   });

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { attachmentSniffer } from '../../domain/attachments/magic-numbers.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -34,7 +35,12 @@ describe('granting an attachment upload', () => {
     grants = new SqlAttachmentRecords(sql);
     createAttachment = handleCreateAttachment({
       grants,
-      blobs: await LocalBlobStore.open({ dir: blobDir, ttlSeconds: TTL_SECONDS, now: () => now }),
+      blobs: await LocalBlobStore.open({
+        dir: blobDir,
+        ttlSeconds: TTL_SECONDS,
+        sniffer: attachmentSniffer,
+        now: () => now,
+      }),
       clock: () => now,
       newId: () => {
         const id = randomUUID();

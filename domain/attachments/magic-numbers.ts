@@ -30,3 +30,6 @@ export function bytesMatchType(contentType: string, head: Uint8Array): boolean {
   const signature = SIGNATURES[contentType.split(';')[0]!.trim().toLowerCase()];
   return signature ? signature(head) : true;
 }
+
+/** The rule as the blob stores take it (the composition root hands it to them). */
+export const attachmentSniffer = { headBytes: SNIFF_BYTES, matches: bytesMatchType } as const;

@@ -12,7 +12,7 @@
  *   (`content-disposition.ts`); it is refused afterwards.
  * - `stat` sees an upload as soon as its PUT has answered 2xx (read-after-write), with
  *   the object's first bytes, so a caller can check them against the declared type
- *   (`domain/attachments/magic-numbers.ts`) on engines whose bytes never pass through Parley.
+ *   (a `ContentSniffer`) on engines whose bytes never pass through Parley.
  * - URLs may be relative (`/v1/blobs/…`): clients resolve them against the API's base URL.
  */
 export interface BlobStore {
@@ -26,9 +26,19 @@ export interface BlobStore {
   close(): Promise<void>;
 }
 
+/**
+ * Whether an object's first bytes fit its declared content type. The rule is the
+ * domain's (`domain/attachments/magic-numbers.ts`); the composition root hands it in.
+ */
+export interface ContentSniffer {
+  /** How many leading bytes `matches` needs to decide. */
+  readonly headBytes: number;
+  matches(contentType: string, head: Uint8Array): boolean;
+}
+
 export interface BlobStat {
   size: number;
-  /** The first `SNIFF_BYTES` bytes (`domain/attachments/magic-numbers.ts`), or all of them when the object is shorter. */
+  /** The first `ContentSniffer.headBytes` bytes, or all of them when the object is shorter. */
   firstBytes: Buffer;
 }
 

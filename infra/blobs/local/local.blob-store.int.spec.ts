@@ -1,4 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import { attachmentSniffer } from '../../../domain/attachments/magic-numbers.js';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -16,7 +17,7 @@ const MAX_BYTES = 1024 * 1024;
 blobStoreConformance('local disk', async () => {
   const dir = await mkdtemp(path.join(tmpdir(), 'parley-blobs-'));
   // The server verifies with the store on the real clock; stores in the past only sign.
-  const served = await LocalBlobStore.open({ dir, ttlSeconds: 60 });
+  const served = await LocalBlobStore.open({ dir, ttlSeconds: 60, sniffer: attachmentSniffer });
   const app: FastifyInstance = await buildGateway({
     logger: createLogger('silent'),
     metrics: createMetrics(),
@@ -27,7 +28,7 @@ blobStoreConformance('local disk', async () => {
   const baseUrl = await app.listen({ port: 0, host: '127.0.0.1' });
   return {
     baseUrl,
-    open: (now) => LocalBlobStore.open({ dir, ttlSeconds: 60, now }),
+    open: (now) => LocalBlobStore.open({ dir, ttlSeconds: 60, sniffer: attachmentSniffer, now }),
     async close() {
       await app.close();
       await rm(dir, { recursive: true, force: true });

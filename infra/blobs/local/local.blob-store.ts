@@ -4,10 +4,10 @@ import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/prom
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { bytesMatchType, SNIFF_BYTES } from '../../../domain/attachments/magic-numbers.js';
 import type {
   BlobStat,
   BlobStore,
+  ContentSniffer,
   DownloadRequest,
   SignedDownload,
   SignedUpload,
@@ -31,6 +31,8 @@ export interface LocalBlobStoreOptions {
   /** Folder of the bytes and the signing key (DATA_DIR/attachments). */
   dir: string;
   ttlSeconds: number;
+  /** Refuses an upload whose first bytes contradict its type, as soon as they arrive. */
+  sniffer: ContentSniffer;
   now?: () => Date;
 }
 
@@ -50,6 +52,7 @@ export class LocalBlobStore implements BlobStore {
     private readonly dir: string,
     private readonly secret: Buffer,
     private readonly ttlSeconds: number,
+    private readonly sniffer: ContentSniffer,
     private readonly now: () => Date,
   ) {}
 
@@ -67,7 +70,13 @@ export class LocalBlobStore implements BlobStore {
         secret = await readFile(keyFile);
       });
     }
-    return new LocalBlobStore(dir, secret, options.ttlSeconds, options.now ?? (() => new Date()));
+    return new LocalBlobStore(
+      dir,
+      secret,
+      options.ttlSeconds,
+      options.sniffer,
+      options.now ?? (() => new Date()),
+    );
   }
 
   static isKey(key: string): boolean {
@@ -106,7 +115,7 @@ export class LocalBlobStore implements BlobStore {
     try {
       // One handle for both answers: a re-upload renamed in between cannot mix two objects.
       const { size } = await file.stat();
-      const firstBytes = Buffer.alloc(Math.min(size, SNIFF_BYTES));
+      const firstBytes = Buffer.alloc(Math.min(size, this.sniffer.headBytes));
       const { bytesRead } = await file.read(firstBytes, 0, firstBytes.length, 0);
       return { size, firstBytes: firstBytes.subarray(0, bytesRead) };
     } finally {
@@ -134,7 +143,7 @@ export class LocalBlobStore implements BlobStore {
 
   /**
    * Streams `body` to disk, refusing it as soon as it passes `size` bytes, or as soon
-   * as its first bytes contradict `contentType` (`domain/attachments/magic-numbers.ts`);
+   * as its first bytes contradict `contentType` (the sniffer);
    * it becomes visible under `key` only when complete (written aside, then renamed).
    */
   async write(key: string, size: number, body: Readable, contentType = ''): Promise<UploadOutcome> {
@@ -142,7 +151,8 @@ export class LocalBlobStore implements BlobStore {
     let received = 0;
     let head = Buffer.alloc(0);
     let outcome = 'stored' as UploadOutcome;
-    const sniffed = () => bytesMatchType(contentType, head);
+    const { headBytes } = this.sniffer;
+    const sniffed = () => this.sniffer.matches(contentType, head);
     const counter = async function* (source: AsyncIterable<Buffer>) {
       for await (const chunk of source) {
         received += chunk.length;
@@ -150,9 +160,9 @@ export class LocalBlobStore implements BlobStore {
           outcome = 'too_large';
           return;
         }
-        if (head.length < SNIFF_BYTES) {
-          head = Buffer.concat([head, chunk]).subarray(0, SNIFF_BYTES);
-          if (head.length === SNIFF_BYTES && !sniffed()) {
+        if (head.length < headBytes) {
+          head = Buffer.concat([head, chunk]).subarray(0, headBytes);
+          if (head.length === headBytes && !sniffed()) {
             outcome = 'type_mismatch';
             return;
           }

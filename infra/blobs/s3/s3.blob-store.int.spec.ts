@@ -1,4 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import { attachmentSniffer } from '../../../domain/attachments/magic-numbers.js';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import S3rver from 's3rver';
@@ -56,7 +57,15 @@ blobStoreConformance(
     return {
       baseUrl: endpoint,
       open: (now) =>
-        S3BlobStore.open({ endpoint, bucket, region: 'us-east-1', ...credentials, ttlSeconds: 60, now }),
+        S3BlobStore.open({
+          endpoint,
+          bucket,
+          region: 'us-east-1',
+          ...credentials,
+          ttlSeconds: 60,
+          sniffer: attachmentSniffer,
+          now,
+        }),
       close: stop,
     };
   },
@@ -75,6 +84,7 @@ describe('S3 URLs', () => {
     accessKeyId: 'id',
     secretAccessKey: 'secret',
     ttlSeconds: 300,
+    sniffer: attachmentSniffer,
   });
 
   it('an upload signs content-length and content-type as headers, so S3 refuses another size or type', async () => {
@@ -121,6 +131,7 @@ describe('S3 with a public endpoint', () => {
       region: 'us-east-1',
       ...server.credentials,
       ttlSeconds: 60,
+      sniffer: attachmentSniffer,
     });
   });
   afterAll(async () => {
@@ -156,6 +167,7 @@ describe('S3 with a public endpoint', () => {
       region: 'us-east-1',
       ...server.credentials,
       ttlSeconds: 60,
+      sniffer: attachmentSniffer,
     });
     try {
       await unreachable.ping();

@@ -10,13 +10,13 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type {
   BlobStat,
   BlobStore,
+  ContentSniffer,
   DownloadRequest,
   SignedDownload,
   SignedUpload,
   UploadRequest,
 } from '../blob-store.js';
 import { contentDispositionOf } from '../content-disposition.js';
-import { SNIFF_BYTES } from '../../../domain/attachments/magic-numbers.js';
 
 export interface S3BlobStoreOptions {
   /** Where Parley itself reaches the store (bucket, stat, ping). */
@@ -31,6 +31,8 @@ export interface S3BlobStoreOptions {
   accessKeyId?: string;
   secretAccessKey?: string;
   ttlSeconds: number;
+  /** `stat` reads as many first bytes as it needs. */
+  sniffer: ContentSniffer;
   now?: () => Date;
 }
 
@@ -50,6 +52,7 @@ export class S3BlobStore implements BlobStore {
     private readonly signer: S3Client,
     private readonly bucket: string,
     private readonly ttlSeconds: number,
+    private readonly headBytes: number,
     private readonly now: () => Date,
   ) {}
 
@@ -70,6 +73,7 @@ export class S3BlobStore implements BlobStore {
       signer,
       options.bucket,
       options.ttlSeconds,
+      options.sniffer.headBytes,
       options.now ?? (() => new Date()),
     );
   }
@@ -126,13 +130,13 @@ export class S3BlobStore implements BlobStore {
   async stat(key: string): Promise<BlobStat | null> {
     try {
       const object = await this.client.send(
-        new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: `bytes=0-${SNIFF_BYTES - 1}` }),
+        new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: `bytes=0-${this.headBytes - 1}` }),
       );
       const body = Buffer.from((await object.Body?.transformToByteArray()) ?? []);
       // A server that ignores Range answers 200 with the whole object (read in full, at
       // most ATTACHMENT_MAX_BYTES): its length is the size.
       const size = sizeOfRange(object.ContentRange) ?? object.ContentLength ?? body.length;
-      return { size, firstBytes: body.subarray(0, SNIFF_BYTES) };
+      return { size, firstBytes: body.subarray(0, this.headBytes) };
     } catch (error) {
       if (isMissing(error)) return null;
       // No byte 0 to serve: the object exists and is empty.
