@@ -1,30 +1,21 @@
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventStore, RecordedEvent } from '../../infra/eventstore/event-store.js';
-import type { SqlExecutor } from '../../infra/sql/sql-client.js';
 import { listParked, parkEvent } from '../runner/parked-events.js';
-import { ProjectionRunner } from '../runner/projection-runner.js';
-import { openTestEngine, type EngineName, type TestEngine } from '../testing/test-engine.js';
+import type { ProjectionRunner } from '../runner/projection-runner.js';
+import type { EngineName, TestEngine } from '../testing/test-engine.js';
 import { startProjectionRebuild, type RebuildProgress } from './projection-rebuild.js';
-import { seedChatLog } from './testing/chat-log.js';
+import {
+  appendingDuring,
+  openSeededEngine,
+  SEEDED_EVENTS,
+  SLOW,
+  storedVersion,
+} from './testing/seeded-engine.js';
 import {
   memoryTextsProjection,
   replayTexts,
   VersionedMemoryStore,
 } from './testing/versioned-memory-store.js';
-
-const members = [randomUUID(), randomUUID(), randomUUID()];
-const SEEDED = 3_000;
-/** Generous: these cases replay the log several times, and the machine may be busy. */
-const SLOW = 240_000;
-
-async function storedVersion(db: SqlExecutor, name: string): Promise<number> {
-  const [row] = await db.query<{ version: number }>(
-    'select version from projection_checkpoints where name = $1',
-    [name],
-  );
-  return row!.version;
-}
 
 async function readLog(eventStore: EventStore, types: readonly string[]): Promise<RecordedEvent[]> {
   const events: RecordedEvent[] = [];
@@ -53,15 +44,7 @@ export function describeExternalRebuild(engineName: EngineName): void {
     const projection = memoryTextsProjection(store);
 
     beforeAll(async () => {
-      engine = await openTestEngine(engineName, 'rebuild-external');
-      await seedChatLog(engine.eventStore, { events: SEEDED, members, perConversation: 500 });
-      runner = new ProjectionRunner({
-        sql: engine.sql,
-        eventStore: engine.eventStore,
-        projections: [projection],
-      });
-      await runner.start();
-      expect(await runner.waitForPosition(await engine.eventStore.headPosition(), SLOW)).toBe(true);
+      ({ engine, runner } = await openSeededEngine(engineName, 'rebuild-external', [projection]));
     }, SLOW);
 
     afterAll(async () => {
@@ -86,16 +69,10 @@ export function describeExternalRebuild(engineName: EngineName): void {
           toVersion: 2,
           onProgress: (progress) => phases.add(progress.phase),
         });
-        let settled = false;
-        const done = rebuild.done.finally(() => (settled = true));
-        // Bounded, so that a slow machine does not pile up more than the runner can take.
-        for (let appended = 0; !settled && appended < 50; appended++)
-          await seedChatLog(engine.eventStore, { events: 40, members, perConversation: 40, seed: appended });
-        const result = await done;
-        await seedChatLog(engine.eventStore, { events: 40, members, perConversation: 40, seed: 99 });
+        const result = await appendingDuring(engine.eventStore, rebuild.done);
 
         const log = await caughtUpLog();
-        expect(result.applied).toBeGreaterThan(SEEDED / 2);
+        expect(result.applied).toBeGreaterThan(SEEDED_EVENTS / 2);
         expect(phases).toContain('catching_up');
         expect(phases).toContain('switching');
         expect([...store.versions.keys()]).toEqual([store.liveVersion]);

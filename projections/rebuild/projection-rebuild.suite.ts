@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPostgresClient } from '../../infra/sql/postgres.sql-client.js';
 import type { SqlExecutor } from '../../infra/sql/sql-client.js';
@@ -8,16 +7,17 @@ import { conversationsProjection } from '../conversations/conversations.projecti
 import { messagesProjection } from '../messages/messages.projection.js';
 import type { Projection } from '../projection.js';
 import { ProjectionRunner } from '../runner/projection-runner.js';
-import { openTestEngine, type EngineName, type TestEngine } from '../testing/test-engine.js';
+import type { EngineName, TestEngine } from '../testing/test-engine.js';
 import { startProjectionRebuild, type RebuildProgress } from './projection-rebuild.js';
 import { NotRebuildableError, RebuildInProgressError } from './rebuild-errors.js';
-import { seedChatLog } from './testing/chat-log.js';
+import {
+  appendingDuring,
+  openSeededEngine,
+  SEEDED_EVENTS,
+  SLOW,
+  storedVersion,
+} from './testing/seeded-engine.js';
 import { freshReplay, tableRows } from './testing/fresh-replay.js';
-
-const members = [randomUUID(), randomUUID(), randomUUID()];
-const SEEDED = 3_000;
-/** Generous: these cases replay the log several times, and the machine may be busy. */
-const SLOW = 240_000;
 
 async function tableOid(db: SqlExecutor, table: string): Promise<string> {
   const [row] = await db.query<{ oid: string }>(`select $1::regclass::oid::text as oid`, [`public.${table}`]);
@@ -31,14 +31,6 @@ async function shadowSchemas(db: SqlExecutor): Promise<string[]> {
   return rows.map((row) => row.name);
 }
 
-async function storedVersion(db: SqlExecutor, name: string): Promise<number> {
-  const [row] = await db.query<{ version: number }>(
-    'select version from projection_checkpoints where name = $1',
-    [name],
-  );
-  return row!.version;
-}
-
 /** Rebuilds against each SQL engine, with the live runner projecting and writers appending meanwhile. */
 export function describeProjectionRebuild(engineName: EngineName): void {
   describe(`projection rebuild: ${engineName}`, () => {
@@ -47,11 +39,7 @@ export function describeProjectionRebuild(engineName: EngineName): void {
     const projections = [conversationsProjection, messagesProjection];
 
     beforeAll(async () => {
-      engine = await openTestEngine(engineName, 'rebuild');
-      await seedChatLog(engine.eventStore, { events: SEEDED, members, perConversation: 500 });
-      runner = new ProjectionRunner({ sql: engine.sql, eventStore: engine.eventStore, projections });
-      await runner.start();
-      expect(await runner.waitForPosition(await engine.eventStore.headPosition(), SLOW)).toBe(true);
+      ({ engine, runner } = await openSeededEngine(engineName, 'rebuild', projections));
     }, SLOW);
 
     afterAll(async () => {
@@ -74,20 +62,14 @@ export function describeProjectionRebuild(engineName: EngineName): void {
           }),
         );
         // Writers keep appending during the whole rebuild: the live runner projects them, the switch takes them over.
-        let settled = false;
-        const all = Promise.all(rebuilds.map((rebuild) => rebuild.done)).finally(() => (settled = true));
-        let appended = 0;
-        // Bounded, so that a slow machine does not pile up more than the runner can take.
-        while (!settled && appended < 50) {
-          await seedChatLog(engine.eventStore, { events: 40, members, perConversation: 40, seed: appended });
-          appended += 1;
-        }
-        const results = await all;
-        await seedChatLog(engine.eventStore, { events: 40, members, perConversation: 40, seed: 99 });
+        const results = await appendingDuring(
+          engine.eventStore,
+          Promise.all(rebuilds.map((rebuild) => rebuild.done)),
+        );
 
         const head = await engine.eventStore.headPosition();
         expect(await runner.waitForPosition(head, SLOW)).toBe(true);
-        expect(results.every((result) => result.applied > SEEDED / 2)).toBe(true);
+        expect(results.every((result) => result.applied > SEEDED_EVENTS / 2)).toBe(true);
         expect(phases).toContain('catching_up');
         expect(phases).toContain('switching');
         expect(await tableOid(engine.sql, 'messages')).not.toBe(before);

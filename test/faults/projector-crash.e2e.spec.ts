@@ -91,7 +91,7 @@ async function expectRestartToMatchFreshReplay(
   await rig.server.start();
   await waitForProjectionsAtHead(rig.db, rig.unread, 60_000);
   const expected = await replayIntoFreshDatabase(rig.database.url);
-  const actual = await dumpReadModels(rig.db);
+  const actual = await dumpReadModels(rig.database.url);
   for (const table of Object.keys(expected)) expect(actual[table], table).toEqual(expected[table]);
   expect(await compareUnreadCounters(rig.db, rig.unread, conversationIds)).toEqual([]);
   return actual;
