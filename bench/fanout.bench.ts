@@ -23,11 +23,27 @@ async function runLoad(order: FanoutOrder) {
     load.send(order);
     await load.next('connected', 60_000 + order.clients * 50);
     const memory = perConnectionKB(before, order.clients);
+    const started = { cpu: process.cpuUsage(), at: performance.now() };
     const { figures } = await load.next('done', order.durationMs + 60_000);
-    return { ...figures, ...memory };
+    return { ...figures, ...serverCpu(started, figures.sendsPerSec), ...memory };
   } finally {
     load.stop();
   }
+}
+
+/**
+ * The server's CPU over a load (it runs in this process; the clients do not): how
+ * busy its thread was, and the CPU time one accepted send cost. The second is the
+ * steadier figure to compare changes by, as throughput on two shared cores is noisy.
+ */
+function serverCpu(started: { cpu: NodeJS.CpuUsage; at: number }, sendsPerSec: number) {
+  const used = process.cpuUsage(started.cpu);
+  const cpuMs = (used.user + used.system) / 1000;
+  const wallMs = performance.now() - started.at;
+  return {
+    serverCpuPercent: round((100 * cpuMs) / wallMs, 1),
+    serverCpuUsPerSend: round((cpuMs * 1000) / Math.max(1, (sendsPerSec * wallMs) / 1000), 1),
+  };
 }
 
 /** The ceiling: a bare `ws` server relaying each frame to the 10 sockets of the sender's group. */

@@ -123,10 +123,11 @@ export function openSocket(
 
 /** Sends a Parley `ping` and waits for its `pong`: the server has loaded the user's conversations. */
 export function pingPong(socket: BenchSocket, timeoutMs = 10_000): Promise<void> {
-  const answered = new Promise<void>((resolve) => {
+  const answered = new Promise<void>((resolve, reject) => {
     socket.on('message', (data) => {
       if (data.includes('"pong"')) resolve();
     });
+    socket.on('close', () => reject(new Error('the socket closed before the pong')));
   });
   socket.send(JSON.stringify({ type: 'ping', id: 'ready', data: {} }));
   return withDeadline(answered, timeoutMs, 'ping');
