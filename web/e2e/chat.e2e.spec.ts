@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../../test/support/server.js';
@@ -16,7 +16,13 @@ if (!chromiumFound)
     `web client e2e suite skipped: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)\n`,
   );
 
-const SCREENSHOT = fileURLToPath(new URL('../../docs/web-client.png', import.meta.url));
+/**
+ * Where the chat's screenshot goes: a temporary file, so that a test run leaves the
+ * tree clean; `PARLEY_SCREENSHOT=docs/web-client.png` refreshes the README's picture.
+ */
+const SCREENSHOT = path.resolve(
+  process.env.PARLEY_SCREENSHOT ?? path.join(tmpdir(), 'parley-web-client.png'),
+);
 /** One step's deadline: generous, because registering hashes a password at OWASP's cost. */
 const STEP_MS = 60_000;
 
