@@ -81,12 +81,7 @@ export class Connection {
     let written: Promise<void> = Promise.resolve();
     frames.forEach((frame, index) => {
       if (index < frames.length - 1) return this.send(frame.text, afterSent(frame));
-      written = new Promise((resolve) =>
-        this.send(
-          frame.text,
-          afterSent(frame, () => resolve()),
-        ),
-      );
+      written = new Promise((resolve) => this.send(frame.text, afterSent(frame, resolve)));
     });
     return this.open ? written : Promise.resolve();
   }

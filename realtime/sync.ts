@@ -30,49 +30,48 @@ export async function syncConnection(
   deps: SyncDeps,
   connection: Connection,
   cursors: Record<string, number>,
-): Promise<Record<string, number>> {
-  const wanted = Object.entries(cursors).filter(([conversationId]) =>
-    deps.hub.isMember(connection.userId, conversationId),
-  );
-  const replayed = new Map<string, number>();
-  // How far each replay got, finished or not: `endReplay` records it as sent.
-  const progress = new Map<string, { afterRev: number; lastRev: number }>(
-    wanted.map(([conversationId, afterRev]) => [conversationId, { afterRev, lastRev: afterRev }]),
-  );
-  connection.beginReplay(progress.keys());
+): Promise<void> {
+  // How far each conversation's replay got, finished or not: `endReplay` records it as sent.
+  const replays = new Map<string, Replay>();
+  for (const [conversationId, afterRev] of Object.entries(cursors))
+    if (deps.hub.isMember(connection.userId, conversationId))
+      replays.set(conversationId, { afterRev, lastRev: afterRev });
+  const finished = new Set<string>();
+  connection.beginReplay(replays.keys());
   try {
-    for (const [conversationId, afterRev] of wanted) {
-      const onPage = (lastRev: number) => progress.set(conversationId, { afterRev, lastRev });
-      replayed.set(
-        conversationId,
-        await replayConversation(deps, connection, conversationId, afterRev, onPage),
-      );
+    for (const [conversationId, replay] of replays) {
+      await replayConversation(deps, connection, conversationId, replay);
+      finished.add(conversationId);
     }
   } finally {
     // Conversations the replay did not finish (it failed) get no cursor; the client syncs them again.
-    connection.sendFrame({ type: 'sync.done', data: { cursors: Object.fromEntries(replayed) } });
-    connection.endReplay(progress);
+    const done = [...finished].map((id): [string, number] => [id, replays.get(id)!.lastRev]);
+    connection.sendFrame({ type: 'sync.done', data: { cursors: Object.fromEntries(done) } });
+    connection.endReplay(replays);
   }
-  return Object.fromEntries(replayed);
 }
 
-/** Sends the conversation's frames after `afterRev`; resolves to the last revision replayed. */
+/** One conversation's replay: the client's cursor, and the last revision sent so far. */
+interface Replay {
+  readonly afterRev: number;
+  lastRev: number;
+}
+
+/** Sends the conversation's frames after `replay.afterRev`, advancing `replay.lastRev` page by page. */
 async function replayConversation(
   deps: SyncDeps,
   connection: Connection,
   conversationId: string,
-  afterRev: number,
-  onPage: (lastRev: number) => void,
-): Promise<number> {
+  replay: Replay,
+): Promise<void> {
   const lookups = {
     message: (messageId: string) => deps.queries.getMessage(conversationId, messageId),
     conversation: () => deps.queries.getConversation(connection.userId, conversationId),
   };
-  let lastRev = afterRev;
   for (;;) {
-    const events = await readAfter(deps.eventStore, conversationId, lastRev);
+    const events = await readAfter(deps.eventStore, conversationId, replay.lastRev);
     const last = events.at(-1);
-    if (!last || !connection.open) return lastRev;
+    if (!last || !connection.open) return;
     // Edits and conversation changes are sent as the read models have them: let them catch up first.
     await deps.waitForPosition(last.position);
     const frames: ConversationFrame[] = [];
@@ -86,9 +85,8 @@ async function replayConversation(
       });
     }
     await connection.sendReplayed(frames);
-    lastRev = last.revision;
-    onPage(lastRev);
-    if (events.length < REPLAY_PAGE) return lastRev;
+    replay.lastRev = last.revision;
+    if (events.length < REPLAY_PAGE) return;
   }
 }
 
