@@ -1,4 +1,5 @@
 import { CloseCode, SOCKET_OPEN, type ClientSocket } from './socket.js';
+import { encodeTextFrame, type WireFrame } from './wire-frame.js';
 import type { Corkable, WriteCoalescer } from './write-coalescer.js';
 
 /** A conversation frame on its way to one connection: serialized once, shared by every recipient. */
@@ -6,7 +7,7 @@ export interface ConversationFrame {
   conversationId: string;
   /** The event's stream revision; absent for frames outside the stream (read receipts). */
   rev?: number;
-  text: string;
+  wire: WireFrame;
   /** Runs once the frame was handed to the socket without error (delivery receipts). */
   onSent?: () => void;
 }
@@ -21,8 +22,13 @@ export interface ConnectionOptions {
   /** Past this many queued bytes the client is closed as a slow consumer. */
   sendBufferBytes: number;
   onSlowConsumer?: () => void;
-  /** The TCP socket under `socket`, whose writes of one turn go out together. */
-  coalesce?: { stream: Corkable; coalescer: WriteCoalescer };
+  /** The TCP socket under `socket`: frames are written to it directly, and those of one turn go out together. */
+  wire: { stream: TcpStream; coalescer: WriteCoalescer };
+}
+
+/** The part of a net.Socket frames are written to. */
+export interface TcpStream extends Corkable {
+  write(bytes: Buffer, callback?: (error?: Error | null) => void): boolean;
 }
 
 /**
@@ -50,20 +56,23 @@ export class Connection {
   }
 
   /**
-   * Queues `text` unless the client has fallen too far behind: memory per
+   * Queues a frame unless the client has fallen too far behind: memory per
    * connection stays bounded, and the client is told to reconnect and `sync`.
    */
-  send(text: string, callback?: (error?: Error) => void): void {
-    if (!this.open) return callback?.(new Error('connection closed'));
-    if (this.socket.bufferedAmount + text.length > this.options.sendBufferBytes) {
+  send(payload: string | WireFrame, callback?: (error?: Error | null) => void): void {
+    const { stream, coalescer } = this.options.wire;
+    if (!this.open || stream.destroyed) return callback?.(new Error('connection closed'));
+    const bytes = typeof payload === 'string' ? encodeTextFrame(payload) : payload.bytes;
+    if (this.socket.bufferedAmount + bytes.length > this.options.sendBufferBytes) {
       this.options.onSlowConsumer?.();
       // `close` waits for the queue to drain, up to ws's close timeout; then the socket is destroyed.
       this.socket.close(CloseCode.slowConsumer, 'send buffer full: reconnect and sync');
       return callback?.(new Error('slow consumer'));
     }
-    const coalesce = this.options.coalesce;
-    if (coalesce && !coalesce.stream.destroyed) coalesce.coalescer.holdUntilTurnEnds(coalesce.stream);
-    this.socket.send(text, callback);
+    coalescer.holdUntilTurnEnds(stream);
+    // Behind whatever `ws` wrote to the same stream (pings, a close): without
+    // compression or Blobs, `ws` writes at once and never reorders, so order holds.
+    stream.write(bytes, callback);
   }
 
   sendFrame(frame: { type: string; id?: string | number; data: unknown }): void {
@@ -80,8 +89,8 @@ export class Connection {
   sendReplayed(frames: readonly ConversationFrame[]): Promise<void> {
     let written: Promise<void> = Promise.resolve();
     frames.forEach((frame, index) => {
-      if (index < frames.length - 1) return this.send(frame.text, afterSent(frame));
-      written = new Promise((resolve) => this.send(frame.text, afterSent(frame, resolve)));
+      if (index < frames.length - 1) return this.send(frame.wire, afterSent(frame));
+      written = new Promise((resolve) => this.send(frame.wire, afterSent(frame, resolve)));
     });
     return this.open ? written : Promise.resolve();
   }
@@ -100,7 +109,7 @@ export class Connection {
   sendConversationFrame(frame: ConversationFrame, callback?: () => void): void {
     const sent = afterSent(frame, callback);
     if (frame.rev === undefined) {
-      this.send(frame.text, sent);
+      this.send(frame.wire, sent);
       return;
     }
     this.sent ??= new Map();
@@ -112,7 +121,7 @@ export class Connection {
     } else {
       range.to = frame.rev;
     }
-    this.send(frame.text, sent);
+    this.send(frame.wire, sent);
   }
 
   /** Starts holding live frames of these conversations back until `endReplay`. */
@@ -158,7 +167,10 @@ export class Connection {
 }
 
 /** The socket's send callback for `frame`: its delivery receipt when it went out, then `callback`. */
-function afterSent(frame: ConversationFrame, callback?: () => void): ((error?: Error) => void) | undefined {
+function afterSent(
+  frame: ConversationFrame,
+  callback?: () => void,
+): ((error?: Error | null) => void) | undefined {
   const onSent = frame.onSent;
   if (!onSent) return callback;
   return (error) => {

@@ -1,5 +1,6 @@
 import type { SignalBroker } from '../infra/broker/signal-broker.js';
 import type { Hub } from './hub.js';
+import { WireFrame } from './wire-frame.js';
 import {
   deliverySignal,
   SignalChannel,
@@ -78,11 +79,13 @@ export class DeliveryReceipts {
   }
 
   private forward({ conversationId, userId, seq, senderIds }: DeliveryReceipt): void {
-    const text = JSON.stringify({ type: 'message.delivery', data: { conversationId, userId, seq } });
+    const wire = new WireFrame(
+      JSON.stringify({ type: 'message.delivery', data: { conversationId, userId, seq } }),
+    );
     for (const senderId of senderIds) {
       // Only to a sender still in the conversation (a receipt is conversation data).
       if (!this.deps.hub.isMember(senderId, conversationId)) continue;
-      for (const connection of this.deps.hub.connectionsOf(senderId)) connection.send(text);
+      for (const connection of this.deps.hub.connectionsOf(senderId)) connection.send(wire);
     }
   }
 }

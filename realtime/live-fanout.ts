@@ -5,6 +5,7 @@ import type { EventStore, RecordedEvent, Subscription } from '../infra/eventstor
 import type { Logger } from '../infra/logging/logger.js';
 import { backoffDelay, sleep } from '../projections/runner/backoff.js';
 import type { Connection, ConversationFrame } from './connection.js';
+import { WireFrame } from './wire-frame.js';
 import { frameOf } from './frames.js';
 import type { Hub } from './hub.js';
 import type { RealtimeQueries } from './realtime-queries.js';
@@ -148,14 +149,16 @@ export class LiveFanout {
     if (event.type !== 'ReadMarkerMoved') return;
     const { userId, seq } = event.data;
     // Kept outside the conversation's stream: no `rev`, not replayed by `sync`.
-    const text = JSON.stringify({ type: 'message.read', data: { conversationId, userId, seq } });
+    const wire = new WireFrame(
+      JSON.stringify({ type: 'message.read', data: { conversationId, userId, seq } }),
+    );
     for (const connection of this.deps.hub.recipients(conversationId, recorded.position))
-      connection.deliver({ conversationId, text });
+      connection.deliver({ conversationId, wire });
   }
 }
 
 /**
- * Serializes the frame once. A conversation carries the caller's own `readSeq`
+ * Serializes and encodes the frame once. A conversation carries the caller's own `readSeq`
  * and `unreadCount`, so for those frames each member gets them from the read markers.
  */
 function deliverOnce(
@@ -166,18 +169,20 @@ function deliverOnce(
   onSent?: (connection: Connection) => () => void,
 ): void {
   const conversation = frame.data.conversation as PersonalizableConversation | null | undefined;
-  const shared = conversation ? undefined : JSON.stringify(frame);
-  const perUser = new Map<string, string>();
+  const shared = conversation ? undefined : new WireFrame(JSON.stringify(frame));
+  const perUser = new Map<string, WireFrame>();
   for (const connection of recipients) {
-    let text = shared ?? perUser.get(connection.userId);
-    if (text === undefined) {
-      text = JSON.stringify({
-        ...frame,
-        data: { ...frame.data, conversation: personalize(conversation!, connection.userId) },
-      });
-      perUser.set(connection.userId, text);
+    let wire = shared ?? perUser.get(connection.userId);
+    if (wire === undefined) {
+      wire = new WireFrame(
+        JSON.stringify({
+          ...frame,
+          data: { ...frame.data, conversation: personalize(conversation!, connection.userId) },
+        }),
+      );
+      perUser.set(connection.userId, wire);
     }
-    const outgoing: ConversationFrame = { conversationId, rev, text, onSent: onSent?.(connection) };
+    const outgoing: ConversationFrame = { conversationId, rev, wire, onSent: onSent?.(connection) };
     connection.deliver(outgoing);
   }
 }

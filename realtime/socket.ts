@@ -5,9 +5,8 @@
 export interface ClientSocket {
   /** 0 connecting, 1 open, 2 closing, 3 closed. */
   readonly readyState: number;
-  /** Bytes queued by `send` and not yet handed to the kernel. */
+  /** Bytes written to its TCP socket (by `ws` or by Parley) and not yet handed to the kernel. */
   readonly bufferedAmount: number;
-  send(data: string, callback?: (error?: Error) => void): void;
   close(code?: number, reason?: string): void;
   terminate(): void;
   ping(): void;

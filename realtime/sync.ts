@@ -2,6 +2,7 @@ import { conversationStream } from '../commands/conversations/conversation-comma
 import { StreamNotFoundError } from '../infra/eventstore/event-store.errors.js';
 import type { EventStore, RecordedEvent } from '../infra/eventstore/event-store.js';
 import type { Connection, ConversationFrame } from './connection.js';
+import { WireFrame } from './wire-frame.js';
 import { frameOf } from './frames.js';
 import type { Hub } from './hub.js';
 import type { DeliveredMessage } from './live-fanout.js';
@@ -80,7 +81,7 @@ async function replayConversation(
       frames.push({
         conversationId,
         rev: event.revision,
-        text: JSON.stringify(frame),
+        wire: new WireFrame(JSON.stringify(frame)),
         onSent: receiptOf(deps, connection, conversationId, frame),
       });
     }

@@ -2,6 +2,7 @@ import { NotFoundError } from '../domain/errors.js';
 import type { SignalBroker } from '../infra/broker/signal-broker.js';
 import type { Hub } from './hub.js';
 import { SignalChannel, typingSignal, type TypingSignal } from './signals.schemas.js';
+import { WireFrame } from './wire-frame.js';
 
 export interface TypingDeps {
   hub: Hub;
@@ -77,9 +78,9 @@ export class TypingRelay {
   }
 
   private forward(signal: TypingSignal): void {
-    const text = JSON.stringify({ type: 'typing.update', data: signal });
+    const wire = new WireFrame(JSON.stringify({ type: 'typing.update', data: signal }));
     for (const connection of this.deps.hub.localConnections(signal.conversationId)) {
-      if (connection.userId !== signal.userId) connection.send(text);
+      if (connection.userId !== signal.userId) connection.send(wire);
     }
   }
 }

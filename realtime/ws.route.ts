@@ -104,7 +104,7 @@ export const webSocketRoute =
           sendBufferBytes: settings.sendBufferBytes,
           onSlowConsumer: () => metrics.closes.inc({ reason: 'slow_consumer' }),
           // The upgraded request's socket is the one `ws` writes to.
-          coalesce: { stream: request.raw.socket, coalescer },
+          wire: { stream: request.raw.socket, coalescer },
         });
         metrics.connections.inc();
         deps.onConnectionOpen?.(connection);
