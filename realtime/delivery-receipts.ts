@@ -29,8 +29,8 @@ interface Pending {
  * senders are connected. Best effort, like every signal.
  */
 export class DeliveryReceipts {
-  /** `<conversationId> <recipientId>` → what the window's receipt will say. */
-  private pending = new Map<string, Pending>();
+  /** Conversation → recipient → what the window's receipt will say. */
+  private pending = new Map<string, Map<string, Pending>>();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly deps: DeliveryReceiptsDeps) {}
@@ -51,13 +51,17 @@ export class DeliveryReceipts {
   /** A `message.create` of `senderId`'s reached one of `recipientId`'s connections. */
   delivered(recipientId: string, conversationId: string, seq: number, senderId: string): void {
     if (recipientId === senderId) return;
-    const key = `${conversationId} ${recipientId}`;
-    const pending = this.pending.get(key);
+    let recipients = this.pending.get(conversationId);
+    if (!recipients) {
+      recipients = new Map();
+      this.pending.set(conversationId, recipients);
+    }
+    const pending = recipients.get(recipientId);
     if (pending) {
       pending.seq = Math.max(pending.seq, seq);
       pending.senderIds.add(senderId);
     } else {
-      this.pending.set(key, { seq, senderIds: new Set([senderId]) });
+      recipients.set(recipientId, { seq, senderIds: new Set([senderId]) });
     }
     if (!this.timer) {
       this.timer = setTimeout(() => this.flush(), this.deps.coalesceMs);
@@ -70,9 +74,9 @@ export class DeliveryReceipts {
     const due = this.pending;
     this.pending = new Map();
     const receipts: DeliveryReceipt[] = [];
-    for (const [key, { seq, senderIds }] of due) {
-      const [conversationId = '', userId = ''] = key.split(' ');
-      receipts.push({ conversationId, userId, seq, senderIds: [...senderIds] });
+    for (const [conversationId, recipients] of due) {
+      for (const [userId, { seq, senderIds }] of recipients)
+        receipts.push({ conversationId, userId, seq, senderIds: [...senderIds] });
     }
     if (receipts.length > 0)
       this.deps.broker.publish(SignalChannel.delivery, { receipts } satisfies DeliverySignal);

@@ -33,14 +33,15 @@ async function attachmentsOf(
  * `rev`. A new message is built from its event (plus its attachments' views); an edit or a reaction
  * carries the message as the read model has it now (PROTOCOL.md's
  * `message.update` holds a whole Message), and so does a conversation change.
+ * A caller that has decoded the event already passes it, saving a second decode.
  */
 export async function frameOf(
   conversationId: string,
   recorded: RecordedEvent,
   lookups: FrameLookups,
+  event: ConversationEvent = decodeRecorded<ConversationEvent>(recorded),
 ): Promise<ServerFrame> {
   const rev = recorded.revision;
-  const event = decodeRecorded<ConversationEvent>(recorded);
   const base = { conversationId, rev };
   switch (event.type) {
     case 'MessageSent': {

@@ -125,8 +125,8 @@ export class LiveFanout {
     if (recipients.length === 0) return;
 
     const actorId = typeof recorded.metadata.actorId === 'string' ? recorded.metadata.actorId : '';
-    const frame = await frameOf(conversationId, recorded, {
-      message: async (messageId) => {
+    const lookups = {
+      message: async (messageId: string) => {
         await this.deps.waitForPosition(recorded.position);
         return this.deps.queries.getMessage(conversationId, messageId);
       },
@@ -134,7 +134,8 @@ export class LiveFanout {
         await this.deps.waitForPosition(recorded.position);
         return this.deps.queries.getConversation(actorId, conversationId);
       },
-    });
+    };
+    const frame = await frameOf(conversationId, recorded, lookups, event);
     const delivered = this.deps.onMessageDelivered;
     const onSent =
       event.type === 'MessageSent' && delivered
