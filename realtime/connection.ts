@@ -2,14 +2,14 @@ import { CloseCode, SOCKET_OPEN, type ClientSocket } from './socket.js';
 import { encodeTextFrame, type WireFrame } from './wire-frame.js';
 import type { Corkable, WriteCoalescer } from './write-coalescer.js';
 
-/** A conversation frame on its way to one connection: serialized once, shared by every recipient. */
+/** A conversation frame: serialized and encoded once, the same object for every recipient. */
 export interface ConversationFrame {
   conversationId: string;
   /** The event's stream revision; absent for frames outside the stream (read receipts). */
   rev?: number;
   wire: WireFrame;
-  /** Runs once the frame was handed to the socket without error (delivery receipts). */
-  onSent?: () => void;
+  /** Runs for each connection the frame was handed to without error (delivery receipts). */
+  onSent?: (connection: Connection) => void;
 }
 
 /** Revisions of one conversation this connection has been sent, all of them, from `from` to `to`. */
@@ -89,8 +89,8 @@ export class Connection {
   sendReplayed(frames: readonly ConversationFrame[]): Promise<void> {
     let written: Promise<void> = Promise.resolve();
     frames.forEach((frame, index) => {
-      if (index < frames.length - 1) return this.send(frame.wire, afterSent(frame));
-      written = new Promise((resolve) => this.send(frame.wire, afterSent(frame, resolve)));
+      if (index < frames.length - 1) return this.send(frame.wire, afterSent(this, frame));
+      written = new Promise((resolve) => this.send(frame.wire, afterSent(this, frame, resolve)));
     });
     return this.open ? written : Promise.resolve();
   }
@@ -107,7 +107,7 @@ export class Connection {
 
   /** Sends unless that revision was sent before; extends the record of what was sent. */
   sendConversationFrame(frame: ConversationFrame, callback?: () => void): void {
-    const sent = afterSent(frame, callback);
+    const sent = afterSent(this, frame, callback);
     if (frame.rev === undefined) {
       this.send(frame.wire, sent);
       return;
@@ -168,13 +168,14 @@ export class Connection {
 
 /** The socket's send callback for `frame`: its delivery receipt when it went out, then `callback`. */
 function afterSent(
+  connection: Connection,
   frame: ConversationFrame,
   callback?: () => void,
 ): ((error?: Error | null) => void) | undefined {
   const onSent = frame.onSent;
   if (!onSent) return callback;
   return (error) => {
-    if (!error) onSent();
+    if (!error) onSent(connection);
     callback?.();
   };
 }

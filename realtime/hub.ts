@@ -81,14 +81,22 @@ export class Hub {
     return user?.pending === null && user.conversations.has(conversationId);
   }
 
-  /** The connections an event of this conversation at `position` goes to. */
-  *recipients(conversationId: string, position: bigint): Generator<Connection> {
-    for (const userId of this.members.get(conversationId) ?? []) {
+  /**
+   * The connections an event of this conversation at `position` goes to. An
+   * array, not a generator: it runs for every event, and resuming a generator
+   * per connection costs more than the fan-out around it.
+   */
+  recipients(conversationId: string, position: bigint): Connection[] {
+    const found: Connection[] = [];
+    const members = this.members.get(conversationId);
+    if (!members) return found;
+    for (const userId of members) {
       const user = this.users.get(userId);
       const since = user?.conversations.get(conversationId);
       if (!user || since === undefined || position <= since) continue;
-      yield* user.connections;
+      for (const connection of user.connections) found.push(connection);
     }
+    return found;
   }
 
   /** Every connection here of a user who is a member of the conversation now (ephemeral signals). */

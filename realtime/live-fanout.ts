@@ -117,7 +117,7 @@ export class LiveFanout {
     if (event.type === 'ConversationCreated' || event.type === 'MembersAdded') {
       for (const member of event.data.members) change(member.userId, true);
     }
-    const recipients = [...hub.recipients(conversationId, recorded.position)];
+    const recipients = hub.recipients(conversationId, recorded.position);
     if (event.type === 'MemberRemoved') {
       change(event.data.userId, false);
       this.deps.onMemberRemoved?.(event.data.userId, conversationId, recorded.position);
@@ -137,11 +137,11 @@ export class LiveFanout {
     };
     const frame = await frameOf(conversationId, recorded, lookups, event);
     const delivered = this.deps.onMessageDelivered;
-    const onSent =
-      event.type === 'MessageSent' && delivered
-        ? (connection: Connection) => () =>
-            delivered(connection, { conversationId, seq: event.data.seq, senderId: event.data.senderId })
-        : undefined;
+    let onSent: ((connection: Connection) => void) | undefined;
+    if (event.type === 'MessageSent' && delivered) {
+      const message = { conversationId, seq: event.data.seq, senderId: event.data.senderId };
+      onSent = (connection) => delivered(connection, message);
+    }
     deliverOnce(recipients, conversationId, recorded.revision, frame, onSent);
   }
 
@@ -159,32 +159,37 @@ export class LiveFanout {
 }
 
 /**
- * Serializes and encodes the frame once. A conversation carries the caller's own `readSeq`
- * and `unreadCount`, so for those frames each member gets them from the read markers.
+ * Serializes and encodes the frame once, for every recipient. A conversation
+ * carries the caller's own `readSeq` and `unreadCount`, so for those frames each
+ * member gets them from the read markers.
  */
 function deliverOnce(
   recipients: readonly Connection[],
   conversationId: string,
   rev: number,
   frame: { type: string; data: Record<string, unknown> },
-  onSent?: (connection: Connection) => () => void,
+  onSent?: (connection: Connection) => void,
 ): void {
   const conversation = frame.data.conversation as PersonalizableConversation | null | undefined;
-  const shared = conversation ? undefined : new WireFrame(JSON.stringify(frame));
-  const perUser = new Map<string, WireFrame>();
+  if (!conversation) {
+    const shared: ConversationFrame = {
+      conversationId,
+      rev,
+      wire: new WireFrame(JSON.stringify(frame)),
+      onSent,
+    };
+    for (const connection of recipients) connection.deliver(shared);
+    return;
+  }
+  const perUser = new Map<string, ConversationFrame>();
   for (const connection of recipients) {
-    let wire = shared ?? perUser.get(connection.userId);
-    if (wire === undefined) {
-      wire = new WireFrame(
-        JSON.stringify({
-          ...frame,
-          data: { ...frame.data, conversation: personalize(conversation!, connection.userId) },
-        }),
-      );
-      perUser.set(connection.userId, wire);
+    let personal = perUser.get(connection.userId);
+    if (personal === undefined) {
+      const data = { ...frame.data, conversation: personalize(conversation, connection.userId) };
+      personal = { conversationId, rev, wire: new WireFrame(JSON.stringify({ ...frame, data })), onSent };
+      perUser.set(connection.userId, personal);
     }
-    const outgoing: ConversationFrame = { conversationId, rev, wire, onSent: onSent?.(connection) };
-    connection.deliver(outgoing);
+    connection.deliver(personal);
   }
 }
 

@@ -82,7 +82,7 @@ async function replayConversation(
         conversationId,
         rev: event.revision,
         wire: new WireFrame(JSON.stringify(frame)),
-        onSent: receiptOf(deps, connection, conversationId, frame),
+        onSent: receiptOf(deps, conversationId, frame),
       });
     }
     await connection.sendReplayed(frames);
@@ -110,12 +110,12 @@ async function readAfter(
 /** What tells the sender once a replayed new message reached this connection. */
 function receiptOf(
   deps: SyncDeps,
-  connection: Connection,
   conversationId: string,
   frame: { type: string; data: Record<string, unknown> },
-): (() => void) | undefined {
+): ((connection: Connection) => void) | undefined {
   const delivered = deps.onMessageDelivered;
   const message = frame.data.message as { seq: number; senderId: string } | undefined;
   if (!delivered || frame.type !== 'message.create' || !message) return undefined;
-  return () => delivered(connection, { conversationId, seq: message.seq, senderId: message.senderId });
+  const receipt = { conversationId, seq: message.seq, senderId: message.senderId };
+  return (connection) => delivered(connection, receipt);
 }
