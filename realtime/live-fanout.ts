@@ -7,7 +7,8 @@ import { backoffDelay, sleep } from '../projections/runner/backoff.js';
 import type { Connection, ConversationFrame } from './connection.js';
 import { WireFrame } from './wire-frame.js';
 import { frameOf } from './frames.js';
-import type { Hub } from './hub.js';
+import type { Hub, MembershipSnapshot } from './hub.js';
+import { MembershipJournal } from './membership-journal.js';
 import type { RealtimeQueries } from './realtime-queries.js';
 
 const CONVERSATION_PREFIX = 'conversation-';
@@ -45,6 +46,7 @@ export class LiveFanout {
    * connection's membership snapshot must be at least this recent.
    */
   position = 0n;
+  private journal: MembershipJournal | undefined;
   private subscription: Subscription | undefined;
   private loop: Promise<void> | undefined;
   private readonly abort = new AbortController();
@@ -54,7 +56,21 @@ export class LiveFanout {
   /** Subscribes from the head: a client catches up on the past with `sync`, not from here. */
   async start(): Promise<void> {
     this.position = await this.deps.eventStore.headPosition();
+    this.journal = new MembershipJournal(this.position);
     this.loop = this.run();
+  }
+
+  /**
+   * A user's membership `snapshot` from a read model brought forward to
+   * `position` with the changes this fan-out applied since; undefined when
+   * those changes are not all kept (the snapshot is older than this fan-out).
+   */
+  bringForward(
+    userId: string,
+    snapshot: MembershipSnapshot,
+    position: bigint,
+  ): MembershipSnapshot | undefined {
+    return this.journal?.bringForward(userId, snapshot, position);
   }
 
   async stop(): Promise<void> {
@@ -111,8 +127,10 @@ export class LiveFanout {
   private async conversationEvent(conversationId: string, recorded: RecordedEvent): Promise<void> {
     const event = decodeRecorded<ConversationEvent>(recorded);
     const { hub } = this.deps;
-    const change = (userId: string, joined: boolean) =>
+    const change = (userId: string, joined: boolean) => {
+      this.journal?.record({ userId, conversationId, joined, position: recorded.position });
       hub.changeMembership(userId, conversationId, joined, recorded.position);
+    };
     // Joins apply before choosing recipients (a new member gets its own join), leaves after.
     if (event.type === 'ConversationCreated' || event.type === 'MembersAdded') {
       for (const member of event.data.members) change(member.userId, true);

@@ -101,9 +101,16 @@ export function realtimeFeature() {
     let closing = false;
     let stopHeartbeat: (() => void) | undefined;
 
-    /** A snapshot at least as recent as every membership change the fan-out has applied. */
+    /**
+     * A snapshot at least as recent as every membership change the fan-out has
+     * applied. A read model that lags (a busy node) is brought forward with the
+     * fan-out's own record of the changes since; only one older than that record
+     * is waited for.
+     */
     const loadMembership = async (userId: string) => {
       const position = fanout.position;
+      const current = fanout.bringForward(userId, await queries.getMembershipSnapshot(userId), position);
+      if (current) return current;
       if (!(await projections.waitForPosition(position)))
         throw new Error(`the read models did not reach position ${position} in time`);
       return queries.getMembershipSnapshot(userId);
