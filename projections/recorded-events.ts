@@ -11,9 +11,20 @@ const CONVERSATION_STREAM_PREFIX = 'conversation-';
  * data that does not decode, which parks the event.
  */
 export function decodeRecorded(event: RecordedEvent): DomainEvent {
+  const known = decoded.get(event);
+  if (known) return known;
   const version = event.metadata.schemaVersion;
-  return decodeEvent(event.type, typeof version === 'number' ? version : 1, event.data);
+  const domainEvent = decodeEvent(event.type, typeof version === 'number' ? version : 1, event.data);
+  decoded.set(event, domainEvent);
+  return domainEvent;
 }
+
+/**
+ * The projections of one runner are handed the same recorded event, and most
+ * decode a new message: one decode (and schema check) serves them all. Decoded
+ * events are facts, never changed by the code that reads them.
+ */
+const decoded = new WeakMap<RecordedEvent, DomainEvent>();
 
 /** The conversation an event of a `conversation-<uuid>` stream belongs to. */
 export function conversationIdOf(event: RecordedEvent): string {
