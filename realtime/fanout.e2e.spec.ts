@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient, registerUser, type RegisteredUser } from '../test/support/api-client.js';
+import { createGroup as createGroupAs, sendMessage } from '../test/support/chat.js';
 import { startTestServer, type TestMode, type TestServer } from '../test/support/server.js';
 import { WsClient, type Frame } from '../test/support/ws-client.js';
 
@@ -20,13 +20,8 @@ describe.each<TestMode>(['postgres', 'embedded'])('live fan-out from the log (%s
     clients.push(client);
     return client;
   };
-  const createGroup = async (memberIds: string[]) => {
-    const created = await alice.api.post('/v1/conversations', { kind: 'group', memberIds, title: 'team' });
-    expect(created.status).toBe(201);
-    return created.body.id as string;
-  };
-  const send = (client: WsClient, conversationId: string, body: string) =>
-    client.request('message.send', { conversationId, clientMsgId: randomUUID(), body });
+  const createGroup = (memberIds: string[]) => createGroupAs(alice, memberIds);
+  const send = sendMessage;
   const created = (conversationId: string) => (frame: Frame) =>
     frame.type === 'message.create' && frame.data.conversationId === conversationId;
 

@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient, registerUser, type RegisteredUser } from '../test/support/api-client.js';
+import { createGroup as createGroupAs, sendMessage } from '../test/support/chat.js';
 import { createTestDatabase } from '../test/support/postgres.js';
 import { startTestServer, type TestServer } from '../test/support/server.js';
 import { WsClient, type Frame } from '../test/support/ws-client.js';
@@ -24,13 +24,8 @@ describe('connecting while the read models lag the fan-out (postgres)', () => {
     clients.push(client);
     return client;
   };
-  const createGroup = async (memberIds: string[]) => {
-    const created = await alice.api.post('/v1/conversations', { kind: 'group', memberIds, title: 'lag' });
-    expect(created.status).toBe(201);
-    return created.body.id as string;
-  };
-  const send = (client: WsClient, conversationId: string, body: string) =>
-    client.request('message.send', { conversationId, clientMsgId: randomUUID(), body });
+  const createGroup = (memberIds: string[]) => createGroupAs(alice, memberIds, 'lag');
+  const send = sendMessage;
   const bodiesIn = (client: WsClient, conversationId: string) =>
     client.frames
       .filter(
