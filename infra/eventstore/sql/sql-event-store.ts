@@ -60,6 +60,12 @@ interface EventRow {
   created_at: Date;
 }
 
+/** Events after a position, and how far the read looked (see `SqlSubscriptionSource`). */
+interface Page {
+  events: RecordedEvent[];
+  scannedTo: bigint;
+}
+
 const COLUMNS = 'position, stream_name, revision, event_id, type, data, metadata, created_at';
 const APPEND_SQL =
   'select parley_append($1::text[], $2::text[], $3::int[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::int) as results';
@@ -87,6 +93,7 @@ export class SqlEventStore implements EventStore {
   private readonly batcher: AppendBatcher;
   private readonly watcher = new HeadWatcher();
   private readonly subscriptions = new Set<Subscription>();
+  private readonly pagesInFlight = new Map<string, Promise<Page>>();
   private readonly maxEventBytes: number;
   private unlisten: (() => Promise<void>) | undefined;
   private closed = false;
@@ -194,7 +201,7 @@ export class SqlEventStore implements EventStore {
     const subscription = new SqlSubscription(
       {
         watcher: this.watcher,
-        readPage: (after, limit, filter) => this.readPageAfter(after, limit, filter),
+        readPage: (after, limit, filter) => this.readPageShared(after, limit, filter),
       },
       start,
       options.filter,
@@ -228,15 +235,27 @@ export class SqlEventStore implements EventStore {
   }
 
   /**
+   * The subscriptions one notification wakes ask for the same page in the same
+   * turn (a node runs several: projections, unread counters, the fan-out); one
+   * query answers them all, and they share its events. Keyed by the watcher's
+   * generation too: a caller whose ticket is newer than a notification never
+   * gets a read that started before it, so no wake-up is lost.
+   */
+  private readPageShared(after: bigint, limit: number, filter: EventFilter | undefined): Promise<Page> {
+    const key = `${this.watcher.ticket()} ${after} ${limit} ${filter ? JSON.stringify(filter) : ''}`;
+    const inFlight = this.pagesInFlight.get(key);
+    if (inFlight) return inFlight;
+    const page = this.readPageAfter(after, limit, filter).finally(() => this.pagesInFlight.delete(key));
+    this.pagesInFlight.set(key, page);
+    return page;
+  }
+
+  /**
    * One page for a subscription. The page and the head come from one statement,
    * so one snapshot: when the page is not full, nothing that matches the filter
    * lies between its last event and the head, and the reader may skip ahead.
    */
-  private async readPageAfter(
-    after: bigint,
-    limit: number,
-    filter: EventFilter | undefined,
-  ): Promise<{ events: RecordedEvent[]; scannedTo: bigint }> {
+  private async readPageAfter(after: bigint, limit: number, filter: EventFilter | undefined): Promise<Page> {
     if (this.closed) throw new EventStoreClosedError();
     const values: unknown[] = [after.toString(), limit];
     const where = [
