@@ -82,10 +82,10 @@ export class LiveFanout {
   private async run(): Promise<void> {
     let failures = 0;
     while (!this.abort.signal.aborted) {
-      this.subscription = this.deps.eventStore.subscribeToAll({
-        from: { after: this.position },
-        filter: { streamPrefixes: [CONVERSATION_PREFIX, RECEIPTS_PREFIX] },
-      });
+      // Unfiltered, like the projections' subscriptions: from the head the filter
+      // would save next to nothing, and the SQL store answers subscriptions that
+      // ask for the same page with one read. `handle` skips other streams.
+      this.subscription = this.deps.eventStore.subscribeToAll({ from: { after: this.position } });
       try {
         for await (const event of this.subscription) {
           await this.handle(event);
