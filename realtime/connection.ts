@@ -1,5 +1,5 @@
 import { CloseCode, SOCKET_OPEN, type ClientSocket } from './socket.js';
-import { encodeTextFrame, type WireFrame } from './wire-frame.js';
+import { WireFrame } from './wire-frame.js';
 import type { Corkable, WriteCoalescer } from './write-coalescer.js';
 
 /** A conversation frame: serialized and encoded once, the same object for every recipient. */
@@ -59,10 +59,10 @@ export class Connection {
    * Queues a frame unless the client has fallen too far behind: memory per
    * connection stays bounded, and the client is told to reconnect and `sync`.
    */
-  send(payload: string | WireFrame, callback?: (error?: Error | null) => void): void {
+  send(frame: WireFrame, callback?: (error?: Error | null) => void): void {
     const { stream, coalescer } = this.options.wire;
     if (!this.open || stream.destroyed) return callback?.(new Error('connection closed'));
-    const bytes = typeof payload === 'string' ? encodeTextFrame(payload) : payload.bytes;
+    const bytes = frame.bytes;
     if (this.socket.bufferedAmount + bytes.length > this.options.sendBufferBytes) {
       this.options.onSlowConsumer?.();
       // `close` waits for the queue to drain, up to ws's close timeout; then the socket is destroyed.
@@ -76,7 +76,7 @@ export class Connection {
   }
 
   sendFrame(frame: { type: string; id?: string | number; data: unknown }): void {
-    this.send(JSON.stringify(frame));
+    this.send(WireFrame.of(frame));
   }
 
   /**

@@ -83,9 +83,7 @@ export class DeliveryReceipts {
   }
 
   private forward({ conversationId, userId, seq, senderIds }: DeliveryReceipt): void {
-    const wire = new WireFrame(
-      JSON.stringify({ type: 'message.delivery', data: { conversationId, userId, seq } }),
-    );
+    const wire = WireFrame.of({ type: 'message.delivery', data: { conversationId, userId, seq } });
     for (const senderId of senderIds) {
       // Only to a sender still in the conversation (a receipt is conversation data).
       if (!this.deps.hub.isMember(senderId, conversationId)) continue;

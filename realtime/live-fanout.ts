@@ -168,9 +168,7 @@ export class LiveFanout {
     if (event.type !== 'ReadMarkerMoved') return;
     const { userId, seq } = event.data;
     // Kept outside the conversation's stream: no `rev`, not replayed by `sync`.
-    const wire = new WireFrame(
-      JSON.stringify({ type: 'message.read', data: { conversationId, userId, seq } }),
-    );
+    const wire = WireFrame.of({ type: 'message.read', data: { conversationId, userId, seq } });
     for (const connection of this.deps.hub.recipients(conversationId, recorded.position))
       connection.deliver({ conversationId, wire });
   }
@@ -193,7 +191,7 @@ function deliverOnce(
     const shared: ConversationFrame = {
       conversationId,
       rev,
-      wire: new WireFrame(JSON.stringify(frame)),
+      wire: WireFrame.of(frame),
       onSent,
     };
     for (const connection of recipients) connection.deliver(shared);
@@ -204,7 +202,7 @@ function deliverOnce(
     let personal = perUser.get(connection.userId);
     if (personal === undefined) {
       const data = { ...frame.data, conversation: personalize(conversation, connection.userId) };
-      personal = { conversationId, rev, wire: new WireFrame(JSON.stringify({ ...frame, data })), onSent };
+      personal = { conversationId, rev, wire: WireFrame.of({ ...frame, data }), onSent };
       perUser.set(connection.userId, personal);
     }
     connection.deliver(personal);

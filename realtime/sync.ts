@@ -81,7 +81,7 @@ async function replayConversation(
       frames.push({
         conversationId,
         rev: event.revision,
-        wire: new WireFrame(JSON.stringify(frame)),
+        wire: WireFrame.of(frame),
         onSent: receiptOf(deps, conversationId, frame),
       });
     }

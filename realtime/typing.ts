@@ -78,7 +78,7 @@ export class TypingRelay {
   }
 
   private forward(signal: TypingSignal): void {
-    const wire = new WireFrame(JSON.stringify({ type: 'typing.update', data: signal }));
+    const wire = WireFrame.of({ type: 'typing.update', data: signal });
     for (const connection of this.deps.hub.localConnections(signal.conversationId)) {
       if (connection.userId !== signal.userId) connection.send(wire);
     }

@@ -11,6 +11,11 @@ export class WireFrame {
 
   constructor(readonly text: string) {}
 
+  /** A frame as PROTOCOL.md's JSON. */
+  static of(frame: object): WireFrame {
+    return new WireFrame(JSON.stringify(frame));
+  }
+
   get bytes(): Buffer {
     return (this.encoded ??= encodeTextFrame(this.text));
   }
