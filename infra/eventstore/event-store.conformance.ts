@@ -226,6 +226,21 @@ export function describeEventStoreConformance(
         expect(Math.abs(recorded!.createdAt.getTime() - before)).toBeLessThan(60_000);
       });
 
+      it('keeps every character of several events appended together: quotes, backslashes, control characters', async () => {
+        const stream = `${uniquePrefix('chars')}1`;
+        const awkward = 'say "hi"\\n \\ \u0000\u0001\u0002\t\r\n,{}; \u007f \u2028 end';
+        const written = [
+          event('MessageSent', { body: awkward, list: [awkward, '', '\u0001'] }),
+          { ...event('MessageSent', { body: '' }), metadata: { note: awkward } },
+          event('MessageSent', {}),
+        ];
+        await store.appendToStream(stream, written);
+        const recorded = await store.readStream(stream);
+        expect(recorded.map(({ id, data, metadata }) => ({ id, data, metadata }))).toEqual(
+          written.map(({ id, data, metadata }) => ({ id, data, metadata })),
+        );
+      });
+
       it('a stream with no events is not found', async () => {
         await expect(store.readStream(`${uniquePrefix('none')}1`)).rejects.toBeInstanceOf(
           StreamNotFoundError,
