@@ -7,22 +7,23 @@ const CONVERSATION_STREAM_PREFIX = 'conversation-';
 /**
  * A stored event as the current domain event. Writers put the schema version in
  * the metadata as `schemaVersion`; an event without one predates versioning and
- * is read as version 1 (its data is still checked against the schema). Throws on
- * data that does not decode, which parks the event.
+ * is read as version 1 (its data is still checked against the schema). The version
+ * is read as the command side reads it. Throws on data that does not decode, which
+ * parks the event.
  */
-export function decodeRecorded(event: RecordedEvent): DomainEvent {
+export function decodeRecorded<Event extends DomainEvent = DomainEvent>(event: RecordedEvent): Event {
   const known = decoded.get(event);
-  if (known) return known;
-  const version = event.metadata.schemaVersion;
-  const domainEvent = decodeEvent(event.type, typeof version === 'number' ? version : 1, event.data);
+  if (known) return known as Event;
+  const domainEvent = decodeEvent(event.type, Number(event.metadata.schemaVersion ?? 1), event.data);
   decoded.set(event, domainEvent);
-  return domainEvent;
+  return domainEvent as Event;
 }
 
 /**
- * The projections of one runner are handed the same recorded event, and most
- * decode a new message: one decode (and schema check) serves them all. Decoded
- * events are facts, never changed by the code that reads them.
+ * Subscriptions that read the log together are handed the same recorded event:
+ * the projections of one runner, and the live fan-out. Most decode a new message,
+ * so one decode (and schema check) serves them all. Decoded events are facts,
+ * never changed by the code that reads them.
  */
 const decoded = new WeakMap<RecordedEvent, DomainEvent>();
 

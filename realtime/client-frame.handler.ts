@@ -70,28 +70,32 @@ export async function handleClientFrame(context: ClientFrameContext, raw: string
   const data = clientFrameData[type].safeParse(envelope.data.data ?? {});
   if (!data.success) return sendError(connection, id, 'bad_request', describeIssues(data.error));
 
-  const run = async () => {
-    try {
-      await context.ready;
-      const handler = context.handlers[type] as (
-        data: unknown,
-        request: object,
-      ) => Promise<object | undefined>;
-      const answer = await handler(data.data, {
-        connection,
-        id,
-        meta: { actorId: connection.userId, correlationId: randomUUID() },
-      });
-      if (answer && id !== undefined) connection.sendFrame({ type: 'ack', id, data: answer });
-    } catch (error) {
-      const mapped = mapError(error);
-      if (mapped.unexpected)
-        context.logger.error({ err: error, frameType: type }, 'websocket request failed');
-      sendError(connection, id, mapped.body.error.code, mapped.body.error.message);
-    }
-  };
   // A ping is answered at once; everything else in the order the client sent it.
-  return isOrdered(type) ? connection.serially(run) : run();
+  if (!isOrdered(type)) return runRequest(context, type, id, data.data);
+  return connection.serially(() => runRequest(context, type, id, data.data));
+}
+
+async function runRequest(
+  context: ClientFrameContext,
+  type: ClientFrameType,
+  id: RequestId,
+  data: unknown,
+): Promise<void> {
+  const { connection } = context;
+  try {
+    await context.ready;
+    const handler = context.handlers[type] as (data: unknown, request: object) => Promise<object | undefined>;
+    const answer = await handler(data, {
+      connection,
+      id,
+      meta: { actorId: connection.userId, correlationId: randomUUID() },
+    });
+    if (answer && id !== undefined) connection.sendFrame({ type: 'ack', id, data: answer });
+  } catch (error) {
+    const mapped = mapError(error);
+    if (mapped.unexpected) context.logger.error({ err: error, frameType: type }, 'websocket request failed');
+    sendError(connection, id, mapped.body.error.code, mapped.body.error.message);
+  }
 }
 
 function isOrdered(type: ClientFrameType): boolean {

@@ -1,4 +1,4 @@
-import { decodeRecorded } from '../commands/shared/event-codec.js';
+import { decodeRecorded } from '../projections/recorded-events.js';
 import type { ConversationEvent } from '../domain/conversation/conversation.events.js';
 import type { RecordedEvent } from '../infra/eventstore/event-store.js';
 

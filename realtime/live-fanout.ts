@@ -1,4 +1,4 @@
-import { decodeRecorded } from '../commands/shared/event-codec.js';
+import { decodeRecorded } from '../projections/recorded-events.js';
 import type { ConversationEvent } from '../domain/conversation/conversation.events.js';
 import type { ReceiptsEvent } from '../domain/receipts/receipts.events.js';
 import type { EventStore, RecordedEvent, Subscription } from '../infra/eventstore/event-store.js';
@@ -6,7 +6,7 @@ import type { Logger } from '../infra/logging/logger.js';
 import { backoffDelay, sleep } from '../projections/runner/backoff.js';
 import type { Connection, ConversationFrame } from './connection.js';
 import { WireFrame } from './wire-frame.js';
-import { frameOf } from './frames.js';
+import { frameOf, type FrameLookups } from './frames.js';
 import type { Hub, MembershipSnapshot } from './hub.js';
 import { MembershipJournal } from './membership-journal.js';
 import type { RealtimeQueries } from './realtime-queries.js';
@@ -127,40 +127,40 @@ export class LiveFanout {
   private async conversationEvent(conversationId: string, recorded: RecordedEvent): Promise<void> {
     const event = decodeRecorded<ConversationEvent>(recorded);
     const { hub } = this.deps;
-    const change = (userId: string, joined: boolean) => {
-      this.journal?.record({ userId, conversationId, joined, position: recorded.position });
-      hub.changeMembership(userId, conversationId, joined, recorded.position);
-    };
+    const { position } = recorded;
     // Joins apply before choosing recipients (a new member gets its own join), leaves after.
     if (event.type === 'ConversationCreated' || event.type === 'MembersAdded') {
-      for (const member of event.data.members) change(member.userId, true);
+      for (const member of event.data.members)
+        this.changeMembership(member.userId, conversationId, true, position);
     }
-    const recipients = hub.recipients(conversationId, recorded.position);
+    const recipients = hub.recipients(conversationId, position);
     if (event.type === 'MemberRemoved') {
-      change(event.data.userId, false);
-      this.deps.onMemberRemoved?.(event.data.userId, conversationId, recorded.position);
+      this.changeMembership(event.data.userId, conversationId, false, position);
+      this.deps.onMemberRemoved?.(event.data.userId, conversationId, position);
     }
     if (recipients.length === 0) return;
 
-    const actorId = typeof recorded.metadata.actorId === 'string' ? recorded.metadata.actorId : '';
-    const lookups = {
-      message: async (messageId: string) => {
-        await this.deps.waitForPosition(recorded.position);
-        return this.deps.queries.getMessage(conversationId, messageId);
-      },
-      conversation: async () => {
-        await this.deps.waitForPosition(recorded.position);
-        return this.deps.queries.getConversation(actorId, conversationId);
-      },
-    };
-    const frame = await frameOf(conversationId, recorded, lookups, event);
+    const frame = await frameOf(
+      conversationId,
+      recorded,
+      new ReadModelLookups(this.deps, conversationId, recorded),
+      event,
+    );
     const delivered = this.deps.onMessageDelivered;
-    let onSent: ((connection: Connection) => void) | undefined;
-    if (event.type === 'MessageSent' && delivered) {
-      const message = { conversationId, seq: event.data.seq, senderId: event.data.senderId };
-      onSent = (connection) => delivered(connection, message);
-    }
+    const message =
+      event.type === 'MessageSent'
+        ? { conversationId, seq: event.data.seq, senderId: event.data.senderId }
+        : undefined;
+    // A conditional, not a plain arrow: tsx keeps function names, and naming costs
+    // a property definition for every closure made (here, every message).
+    const onSent =
+      message && delivered ? (connection: Connection) => delivered(connection, message) : undefined;
     deliverOnce(recipients, conversationId, recorded.revision, frame, onSent);
+  }
+
+  private changeMembership(userId: string, conversationId: string, joined: boolean, position: bigint): void {
+    this.journal?.record({ userId, conversationId, joined, position });
+    this.deps.hub.changeMembership(userId, conversationId, joined, position);
   }
 
   private receiptsEvent(conversationId: string, recorded: RecordedEvent): void {
@@ -206,6 +206,29 @@ function deliverOnce(
       perUser.set(connection.userId, personal);
     }
     connection.deliver(personal);
+  }
+}
+
+/**
+ * What a frame reads from the read models, once they have applied its event.
+ * A class, not an object of closures: most events (a new message) never ask.
+ */
+class ReadModelLookups implements FrameLookups {
+  constructor(
+    private readonly deps: LiveFanoutDeps,
+    private readonly conversationId: string,
+    private readonly recorded: RecordedEvent,
+  ) {}
+
+  async message(messageId: string) {
+    await this.deps.waitForPosition(this.recorded.position);
+    return this.deps.queries.getMessage(this.conversationId, messageId);
+  }
+
+  async conversation() {
+    await this.deps.waitForPosition(this.recorded.position);
+    const actorId = this.recorded.metadata.actorId;
+    return this.deps.queries.getConversation(typeof actorId === 'string' ? actorId : '', this.conversationId);
   }
 }
 
