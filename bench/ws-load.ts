@@ -20,6 +20,7 @@ export interface BenchSocket {
     event: 'unexpected-response',
     listener: (request: unknown, response: { statusCode: number }) => void,
   ): void;
+  off(event: 'message', listener: (data: Buffer) => void): void;
 }
 
 export interface BenchSocketServer {
@@ -123,14 +124,17 @@ export function openSocket(
 
 /** Sends a Parley `ping` and waits for its `pong`: the server has loaded the user's conversations. */
 export function pingPong(socket: BenchSocket, timeoutMs = 10_000): Promise<void> {
+  let onMessage: (data: Buffer) => void = () => undefined;
   const answered = new Promise<void>((resolve, reject) => {
-    socket.on('message', (data) => {
+    onMessage = (data) => {
       if (data.includes('"pong"')) resolve();
-    });
+    };
+    socket.on('message', onMessage);
     socket.on('close', () => reject(new Error('the socket closed before the pong')));
   });
   socket.send(JSON.stringify({ type: 'ping', id: 'ready', data: {} }));
-  return withDeadline(answered, timeoutMs, 'ping');
+  // Off afterwards: left on, it would scan every frame of the load that follows.
+  return withDeadline(answered, timeoutMs, 'ping').finally(() => socket.off('message', onMessage));
 }
 
 export const wsUrl = (baseUrl: string) => `${baseUrl.replace(/^http/, 'ws')}/v1/ws`;
