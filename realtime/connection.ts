@@ -1,6 +1,6 @@
 import { CloseCode, SOCKET_OPEN, type ClientSocket } from './socket.js';
 import { WireFrame } from './wire-frame.js';
-import type { Corkable, WriteCoalescer } from './write-coalescer.js';
+import type { Flushable, WriteCoalescer } from './write-coalescer.js';
 
 /** A conversation frame: serialized and encoded once, the same object for every recipient. */
 export interface ConversationFrame {
@@ -27,22 +27,30 @@ export interface ConnectionOptions {
 }
 
 /** The part of a net.Socket frames are written to. */
-export interface TcpStream extends Corkable {
-  write(bytes: Buffer, callback?: (error?: Error | null) => void): boolean;
+export interface TcpStream {
+  write(bytes: Buffer, callback?: WriteCallback): boolean;
+  readonly destroyed?: boolean;
 }
+
+type WriteCallback = (error?: Error | null) => void;
 
 /**
  * One client socket: sends with a bounded buffer, and the per-conversation state
  * that keeps frames exactly-once across a `sync` (which revisions were sent, and
  * the live frames held back while a replay runs).
  */
-export class Connection {
+export class Connection implements Flushable {
   /** Cleared before each heartbeat ping, set again by the pong. */
   alive = true;
   private sent: Map<string, SentRange> | undefined;
   /** Conversations being replayed, with the live frames that arrived meanwhile. */
   private held: Map<string, ConversationFrame[]> | undefined;
   private queue: Promise<void> = Promise.resolve();
+  /** This turn's frames, written together when it ends, and what runs once they are. */
+  private outgoing: Buffer[] = [];
+  private outgoingBytes = 0;
+  private sentHooks: ((connection: Connection) => void)[] | undefined;
+  private writeCallbacks: WriteCallback[] | undefined;
 
   constructor(
     readonly id: string,
@@ -59,20 +67,66 @@ export class Connection {
    * Queues a frame unless the client has fallen too far behind: memory per
    * connection stays bounded, and the client is told to reconnect and `sync`.
    */
-  send(frame: WireFrame, callback?: (error?: Error | null) => void): void {
+  send(frame: WireFrame, callback?: WriteCallback): void {
+    this.queueBytes(frame.bytes, undefined, callback);
+  }
+
+  /** Closes the socket after this turn's frames: nothing queued goes out after the close frame. */
+  close(code: number, reason: string): void {
+    this.flush();
+    this.socket.close(code, reason);
+  }
+
+  /**
+   * Writes this turn's frames as one buffer, behind whatever `ws` wrote to the
+   * same stream before (pings, pongs): without compression or Blobs `ws` writes at
+   * once. Frames are not written after `ws` has begun closing (a protocol error's
+   * close frame is final); their callbacks get an error instead.
+   */
+  flush(): void {
+    const chunks = this.outgoing;
+    if (chunks.length === 0) return;
+    const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.outgoingBytes);
+    const hooks = this.sentHooks;
+    const callbacks = this.writeCallbacks;
+    this.outgoing = [];
+    this.outgoingBytes = 0;
+    this.sentHooks = undefined;
+    this.writeCallbacks = undefined;
+    const written =
+      hooks || callbacks ? (error?: Error | null) => this.written(error, hooks, callbacks) : undefined;
+    const { stream } = this.options.wire;
+    if (!this.open || stream.destroyed) return written?.(new Error('connection closed'));
+    stream.write(bytes, written);
+  }
+
+  private written(
+    error: Error | null | undefined,
+    hooks: ((connection: Connection) => void)[] | undefined,
+    callbacks: WriteCallback[] | undefined,
+  ): void {
+    if (!error && hooks) for (const hook of hooks) hook(this);
+    if (callbacks) for (const callback of callbacks) callback(error);
+  }
+
+  private queueBytes(
+    bytes: Buffer,
+    sentHook?: (connection: Connection) => void,
+    callback?: WriteCallback,
+  ): void {
     const { stream, coalescer } = this.options.wire;
     if (!this.open || stream.destroyed) return callback?.(new Error('connection closed'));
-    const bytes = frame.bytes;
-    if (this.socket.bufferedAmount + bytes.length > this.options.sendBufferBytes) {
+    if (this.socket.bufferedAmount + this.outgoingBytes + bytes.length > this.options.sendBufferBytes) {
       this.options.onSlowConsumer?.();
       // `close` waits for the queue to drain, up to ws's close timeout; then the socket is destroyed.
-      this.socket.close(CloseCode.slowConsumer, 'send buffer full: reconnect and sync');
+      this.close(CloseCode.slowConsumer, 'send buffer full: reconnect and sync');
       return callback?.(new Error('slow consumer'));
     }
-    coalescer.holdUntilTurnEnds(stream);
-    // Behind whatever `ws` wrote to the same stream (pings, a close): without
-    // compression or Blobs, `ws` writes at once and never reorders, so order holds.
-    stream.write(bytes, callback);
+    if (this.outgoing.length === 0) coalescer.flushWhenTurnEnds(this);
+    this.outgoing.push(bytes);
+    this.outgoingBytes += bytes.length;
+    if (sentHook) (this.sentHooks ??= []).push(sentHook);
+    if (callback) (this.writeCallbacks ??= []).push(callback);
   }
 
   sendFrame(frame: { type: string; id?: string | number; data: unknown }): void {
@@ -89,8 +143,8 @@ export class Connection {
   sendReplayed(frames: readonly ConversationFrame[]): Promise<void> {
     let written: Promise<void> = Promise.resolve();
     frames.forEach((frame, index) => {
-      if (index < frames.length - 1) return this.send(frame.wire, afterSent(this, frame));
-      written = new Promise((resolve) => this.send(frame.wire, afterSent(this, frame, resolve)));
+      if (index < frames.length - 1) return this.queueBytes(frame.wire.bytes, frame.onSent);
+      written = new Promise((resolve) => this.queueBytes(frame.wire.bytes, frame.onSent, () => resolve()));
     });
     return this.open ? written : Promise.resolve();
   }
@@ -107,9 +161,8 @@ export class Connection {
 
   /** Sends unless that revision was sent before; extends the record of what was sent. */
   sendConversationFrame(frame: ConversationFrame, callback?: () => void): void {
-    const sent = afterSent(this, frame, callback);
     if (frame.rev === undefined) {
-      this.send(frame.wire, sent);
+      this.queueBytes(frame.wire.bytes, frame.onSent, callback);
       return;
     }
     this.sent ??= new Map();
@@ -121,7 +174,7 @@ export class Connection {
     } else {
       range.to = frame.rev;
     }
-    this.send(frame.wire, sent);
+    this.queueBytes(frame.wire.bytes, frame.onSent, callback);
   }
 
   /** Starts holding live frames of these conversations back until `endReplay`. */
@@ -164,18 +217,4 @@ export class Connection {
   idle(): Promise<void> {
     return this.queue;
   }
-}
-
-/** The socket's send callback for `frame`: its delivery receipt when it went out, then `callback`. */
-function afterSent(
-  connection: Connection,
-  frame: ConversationFrame,
-  callback?: () => void,
-): ((error?: Error | null) => void) | undefined {
-  const onSent = frame.onSent;
-  if (!onSent) return callback;
-  return (error) => {
-    if (!error) onSent(connection);
-    callback?.();
-  };
 }

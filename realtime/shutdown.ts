@@ -32,7 +32,7 @@ export async function closeAllConnections(connections: readonly Connection[]): P
           type: 'system.notice',
           data: { message: 'the server is shutting down; reconnect and sync' },
         });
-        connection.socket.close(CloseCode.goingAway, 'server shutting down');
+        connection.close(CloseCode.goingAway, 'server shutting down');
       }),
   );
   await within(CLOSE_DEADLINE_MS, Promise.all(closed));

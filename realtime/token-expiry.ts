@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { CloseCode, type ClientSocket } from './socket.js';
+import { CloseCode } from './socket.js';
 
 /** setTimeout's ceiling (about 24.8 days): a token living longer closes the socket then, and the client reconnects. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -13,7 +13,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 export function closeWhenTokenExpires(
   app: FastifyInstance,
   token: string,
-  socket: ClientSocket,
+  socket: { close(code: number, reason: string): void },
   now: () => number = Date.now,
 ): () => void {
   const expiresAtMs = expiryOf(app, token);

@@ -1,36 +1,28 @@
-/** The part of a net.Socket that holds writes back: Node's Writable cork/uncork. */
-export interface Corkable {
-  cork(): void;
-  uncork(): void;
-  readonly destroyed?: boolean;
+/** Something that holds its writes back until the turn ends: a connection's outgoing frames. */
+export interface Flushable {
+  flush(): void;
 }
 
 /**
- * Gathers every frame a socket is sent during one turn of the event loop into a
- * single write. `ws` writes each frame as its own syscall; a fan-out turn sends a
- * connection several frames (messages of its conversations, receipts, its acks),
- * and one `writev` per socket per turn instead of one per frame is most of what
- * a busy node saves. Frames leave at the end of the turn, in the order sent.
+ * Ends each turn of the event loop by flushing what was held back during it. A
+ * fan-out turn sends a connection several frames (messages of its conversations,
+ * receipts, its acks); the connection gathers them and writes them as one buffer
+ * when the turn ends. One stream write, one callback and one syscall per socket
+ * per turn cost far less than a write per frame, each with the stream's per-chunk
+ * bookkeeping, which is most of what a busy node spends above the syscalls.
  */
 export class WriteCoalescer {
-  private readonly corked = new Set<Corkable>();
-  private scheduled = false;
+  private due: Flushable[] = [];
 
-  /** Holds `stream`'s writes until the end of this turn (once per turn: Node counts corks). */
-  holdUntilTurnEnds(stream: Corkable): void {
-    if (this.corked.has(stream)) return;
-    stream.cork();
-    this.corked.add(stream);
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => this.flush());
-    }
+  /** Flushes `outbox` when this turn ends. Call it once per turn, when the outbox gets its first write. */
+  flushWhenTurnEnds(outbox: Flushable): void {
+    this.due.push(outbox);
+    if (this.due.length === 1) setImmediate(() => this.flushDue());
   }
 
-  private flush(): void {
-    this.scheduled = false;
-    const streams = [...this.corked];
-    this.corked.clear();
-    for (const stream of streams) stream.uncork();
+  private flushDue(): void {
+    const due = this.due;
+    this.due = [];
+    for (const outbox of due) outbox.flush();
   }
 }

@@ -98,14 +98,13 @@ export const webSocketRoute =
           metrics.closes.inc({ reason: 'too_many_connections' });
           return socket.close(CloseCode.tooManyConnections, 'too many connections for this user');
         }
-        const disarmExpiry = closeWhenTokenExpires(request.server, token, socket);
-
         const connection = new Connection(randomUUID(), user.id, socket, {
           sendBufferBytes: settings.sendBufferBytes,
           onSlowConsumer: () => metrics.closes.inc({ reason: 'slow_consumer' }),
           // The upgraded request's socket is the one `ws` writes to.
           wire: { stream: request.raw.socket, coalescer },
         });
+        const disarmExpiry = closeWhenTokenExpires(request.server, token, connection);
         metrics.connections.inc();
         deps.onConnectionOpen?.(connection);
         const attached = hub.attach(connection, () => deps.loadMembership(user.id));
@@ -114,7 +113,7 @@ export const webSocketRoute =
             { err: error, userId: user.id },
             'could not load the memberships of a connection',
           );
-          socket.close(CloseCode.tryAgainLater, 'try again later');
+          connection.close(CloseCode.tryAgainLater, 'try again later');
         });
         // A token outlives a deleted account: no request is served until the account is known to exist.
         const accountChecked = accountStillExists(request.server, user.id).then((exists) => {
@@ -125,10 +124,10 @@ export const webSocketRoute =
           // 4401 would send the client to log in again, 1013 asks it to retry.
           if (error instanceof HttpError && error.code === 'unauthorized') {
             metrics.closes.inc({ reason: 'unauthorized' });
-            return socket.close(CloseCode.unauthorized, 'invalid or expired access token');
+            return connection.close(CloseCode.unauthorized, 'invalid or expired access token');
           }
           deps.logger.error({ err: error, userId: user.id }, 'could not check the account of a connection');
-          socket.close(CloseCode.tryAgainLater, 'try again later');
+          connection.close(CloseCode.tryAgainLater, 'try again later');
         });
         const ready = Promise.all([attached, accountChecked]).then(() => undefined);
         // Each failure is reported above; requests waiting on `ready` answer their own error.
