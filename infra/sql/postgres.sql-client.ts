@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import pgPromise, { type ITask } from 'pg-promise';
+import { encodeArrays } from './array-literal.js';
 import { isQueryTimeout, type SqlClient, type SqlExecutor } from './sql-client.js';
 
 // pg-promise wants one library instance per process; every database object comes from it.
@@ -48,7 +49,7 @@ type PgpTask = ITask<unknown>;
 function executor(db: PgpDatabase | PgpTask): SqlExecutor {
   return {
     async query<Row>(text: string, values: readonly unknown[] = []) {
-      return db.any<Row>({ text, values: values as unknown[] });
+      return db.any<Row>({ text, values: encodeArrays(values) });
     },
     async exec(text: string) {
       await db.multi(text);
