@@ -97,7 +97,7 @@ async function applySentMessages(tx: SqlExecutor, events: readonly RecordedEvent
   const senders = new Map<string, { conversationId: string; userId: string; seq: number }>();
   for (const recorded of events) {
     const conversationId = conversationIdOf(recorded);
-    const { seq, messageId, senderId, sentAt } = (decodeRecorded(recorded) as MessageSent).data;
+    const { seq, messageId, senderId, sentAt } = decodeRecorded<MessageSent>(recorded).data;
     const latest = conversations.get(conversationId);
     conversations.set(conversationId, {
       seq: Math.max(seq, latest?.seq ?? 0),

@@ -88,7 +88,7 @@ export const messagesProjection: Projection = {
 async function insertMessages(tx: SqlExecutor, events: readonly RecordedEvent[]): Promise<void> {
   const rows = events.map((recorded) => ({
     recorded,
-    data: (decodeRecorded(recorded) as MessageSent).data,
+    data: decodeRecorded<MessageSent>(recorded).data,
   }));
   await tx.query(
     `insert into messages

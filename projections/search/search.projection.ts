@@ -79,6 +79,6 @@ function rebuildTargetFrom(createNextVersion: () => Promise<NextIndexVersion>): 
 }
 
 function toIndexedMessage(recorded: RecordedEvent): IndexedMessage {
-  const { messageId, body, sentAt } = (decodeRecorded(recorded) as MessageSent).data;
+  const { messageId, body, sentAt } = decodeRecorded<MessageSent>(recorded).data;
   return { messageId, conversationId: conversationIdOf(recorded), revision: recorded.revision, body, sentAt };
 }
