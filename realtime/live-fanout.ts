@@ -5,6 +5,7 @@ import type { EventStore, RecordedEvent, Subscription } from '../infra/eventstor
 import type { Logger } from '../infra/logging/logger.js';
 import { backoffDelay, sleep } from '../projections/runner/backoff.js';
 import type { Connection, ConversationFrame } from './connection.js';
+import { deliveryHook, type OnMessageDelivered } from './delivery-hook.js';
 import { WireFrame } from './wire-frame.js';
 import { frameOf, type FrameLookups } from './frames.js';
 import type { Hub, MembershipSnapshot } from './hub.js';
@@ -22,15 +23,9 @@ export interface LiveFanoutDeps {
   waitForPosition: (position: bigint) => Promise<boolean>;
   logger: Logger;
   /** A `message.create` was handed to a recipient's socket without error. */
-  onMessageDelivered?: (connection: Connection, message: DeliveredMessage) => void;
+  onMessageDelivered?: OnMessageDelivered;
   /** A member left or was removed (any user, not only those connected here): presence revokes watches. */
   onMemberRemoved?: (userId: string, conversationId: string, position: bigint) => void;
-}
-
-export interface DeliveredMessage {
-  conversationId: string;
-  seq: number;
-  senderId: string;
 }
 
 /**
@@ -146,15 +141,7 @@ export class LiveFanout {
       new ReadModelLookups(this.deps, conversationId, recorded),
       event,
     );
-    const delivered = this.deps.onMessageDelivered;
-    const message =
-      event.type === 'MessageSent'
-        ? { conversationId, seq: event.data.seq, senderId: event.data.senderId }
-        : undefined;
-    // A conditional, not a plain arrow: tsx keeps function names, and naming costs
-    // a property definition for every closure made (here, every message).
-    const onSent =
-      message && delivered ? (connection: Connection) => delivered(connection, message) : undefined;
+    const onSent = deliveryHook(this.deps.onMessageDelivered, conversationId, frame);
     deliverOnce(recipients, conversationId, recorded.revision, frame, onSent);
   }
 

@@ -2,10 +2,10 @@ import { conversationStream } from '../commands/conversations/conversation-comma
 import { StreamNotFoundError } from '../infra/eventstore/event-store.errors.js';
 import type { EventStore, RecordedEvent } from '../infra/eventstore/event-store.js';
 import type { Connection, ConversationFrame } from './connection.js';
+import { deliveryHook, type OnMessageDelivered } from './delivery-hook.js';
 import { WireFrame } from './wire-frame.js';
 import { frameOf } from './frames.js';
 import type { Hub } from './hub.js';
-import type { DeliveredMessage } from './live-fanout.js';
 import type { RealtimeQueries } from './realtime-queries.js';
 
 /** Events read and sent per step: the replay waits for the client between steps. */
@@ -17,7 +17,7 @@ export interface SyncDeps {
   queries: RealtimeQueries;
   waitForPosition: (position: bigint) => Promise<boolean>;
   /** A replayed `message.create` was handed to the socket without error (delivery receipts). */
-  onMessageDelivered?: (connection: Connection, message: DeliveredMessage) => void;
+  onMessageDelivered?: OnMessageDelivered;
 }
 
 /**
@@ -82,7 +82,7 @@ async function replayConversation(
         conversationId,
         rev: event.revision,
         wire: WireFrame.of(frame),
-        onSent: receiptOf(deps, conversationId, frame),
+        onSent: deliveryHook(deps.onMessageDelivered, conversationId, frame),
       });
     }
     await connection.sendReplayed(frames);
@@ -105,17 +105,4 @@ async function readAfter(
     if (error instanceof StreamNotFoundError) return [];
     throw error;
   }
-}
-
-/** What tells the sender once a replayed new message reached this connection. */
-function receiptOf(
-  deps: SyncDeps,
-  conversationId: string,
-  frame: { type: string; data: Record<string, unknown> },
-): ((connection: Connection) => void) | undefined {
-  const delivered = deps.onMessageDelivered;
-  const message = frame.data.message as { seq: number; senderId: string } | undefined;
-  if (!delivered || frame.type !== 'message.create' || !message) return undefined;
-  const receipt = { conversationId, seq: message.seq, senderId: message.senderId };
-  return (connection) => delivered(connection, receipt);
 }
