@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { round, summarize } from './stats.js';
-import { mapLimit, openSocket, pingPong, withDeadline, type BenchSocket } from './ws-load.js';
+import { mapLimit, openSocket, pingPong, type BenchSocket } from './ws-load.js';
 
 export const GROUP_SIZE = 10;
 const WARMUP_MS = 2_000;
@@ -22,31 +22,49 @@ export type FanoutFigures = ReturnType<typeof figures>;
 export type FanoutReport =
   { kind: 'connected' } | { kind: 'done'; figures: FanoutFigures } | { kind: 'failed'; error: string };
 
+/** What a frame the load received was: the answer to one of its own requests, or a delivered message. */
+interface Sink {
+  answer: (id: string, ok: boolean) => void;
+  /** A message of `sender`'s that was due at `sentAt` (this process's clock). */
+  delivery: (sender: number, sentAt: number) => void;
+}
+
 /** How one side of the comparison frames a send and reads what comes back. */
 interface Shape {
   frame(index: number, id: string, body: string): string;
-  /** An answer to the client's own request (`ok` false: refused), a delivered message's body, or nothing to count. */
-  read(index: number, data: Buffer): { ack: string; ok: boolean } | { body: string } | undefined;
+  /** Tells `sink` what `data`, received by client `index`, was; frames the load does not count are skipped. */
+  read(index: number, data: Buffer, sink: Sink): void;
 }
 
 const DELIVERY_PREFIX = Buffer.from('{"type":"message.delivery"');
 const CREATE_PREFIX = Buffer.from('{"type":"message.create"');
 const BODY_KEY = Buffer.from('"body":"');
+const COLON = 0x3a;
 const QUOTE = 0x22;
+const DIGIT_0 = 0x30;
 
-const startsWith = (data: Buffer, prefix: Buffer) => data.subarray(0, prefix.length).equals(prefix);
+const startsWith = (data: Buffer, prefix: Buffer) =>
+  data.length >= prefix.length && data.compare(prefix, 0, prefix.length, 0, prefix.length) === 0;
 
 /**
- * The body of a message.create frame, read without parsing the frame. The load
- * generator shares the cores with the server, and parsing every delivery was most
- * of its time. The message's `body` is its first, and the bench's bodies
- * (`<sender>:<time>`) need no escaping.
+ * Reads a body `<sender>:<sentAt>` without parsing the frame, and answers the
+ * sender (-1 when there is no body). The load generator shares the cores with the
+ * server, so every delivery it reads costs the server time: no JSON parse, no
+ * split, no object per frame. A message's `body` is its first, and the bench's
+ * bodies need no escaping.
  */
-function createdBody(data: Buffer): string | undefined {
+function readBody(data: Buffer, delivery: (sender: number, sentAt: number) => void, own: number): number {
   const at = data.indexOf(BODY_KEY);
-  if (at < 0) return undefined;
-  const start = at + BODY_KEY.length;
-  return data.toString('latin1', start, data.indexOf(QUOTE, start));
+  if (at < 0) return -1;
+  let cursor = at + BODY_KEY.length;
+  let sender = 0;
+  for (let byte = data[cursor]!; byte !== COLON; byte = data[++cursor]!)
+    sender = sender * 10 + byte - DIGIT_0;
+  if (sender !== own) {
+    const end = data.indexOf(QUOTE, cursor);
+    delivery(sender, Number(data.toString('latin1', cursor + 1, end)));
+  }
+  return sender;
 }
 
 /** A message.send per request; the ack answers it; message.create frames are the deliveries. */
@@ -61,26 +79,24 @@ const parleyShape = (conversations: string[]): Shape => ({
         body,
       },
     }),
-  read: (_index, data) => {
+  read: (index, data, sink) => {
     // Receipts arrive about as often as messages, and the load counts neither.
-    if (startsWith(data, DELIVERY_PREFIX)) return undefined;
+    if (startsWith(data, DELIVERY_PREFIX)) return;
     if (startsWith(data, CREATE_PREFIX)) {
-      const body = createdBody(data);
-      return body === undefined ? undefined : { body };
+      readBody(data, sink.delivery, index);
+      return;
     }
     const frame = JSON.parse(data.toString('utf8'));
-    if (frame.type === 'ack' || frame.type === 'error') return { ack: frame.id, ok: frame.type === 'ack' };
-    return undefined;
+    if (frame.type === 'ack' || frame.type === 'error') sink.answer(frame.id, frame.type === 'ack');
   },
 });
 
 /** The bare relay echoes to the whole group, sender included: the sender's copy is its ack. */
 const bareShape: Shape = {
   frame: (_index, id, body) => JSON.stringify({ type: 'message.send', id, data: { body } }),
-  read: (index, data) => {
-    const frame = JSON.parse(data.toString('utf8'));
-    const body = frame.data.body as string;
-    return body.startsWith(`${index}:`) ? { ack: frame.id, ok: true } : { body };
+  read: (index, data, sink) => {
+    if (readBody(data, sink.delivery, index) === index)
+      sink.answer(JSON.parse(data.toString('utf8')).id, true);
   },
 };
 
@@ -91,6 +107,8 @@ interface Counters {
   latencies: number[];
   /** Send→answer, apart from send→delivery: tells the command path's share of the latency from the fan-out's. */
   ackLatencies: number[];
+  /** This process's CPU over the measured window, in percent of one core. */
+  cpuPercent: number;
 }
 
 function figures(counters: Counters, seconds: number) {
@@ -100,6 +118,7 @@ function figures(counters: Counters, seconds: number) {
     errors: counters.errors,
     ...summarize(counters.latencies),
     ...ackSummary(counters.ackLatencies),
+    loadCpuPercent: round(counters.cpuPercent, 1),
   };
 }
 
@@ -116,85 +135,165 @@ interface Window {
 
 const counting = (window: Window, at: number) => at >= window.measureFrom && at <= window.deadline;
 
+/** No answer may take longer than this: past it the load fails rather than wait. */
+const ANSWER_DEADLINE_MS = 30_000;
+
+/** A request on its way: when it was due, and what runs with its answer. */
+interface Waiting {
+  dueAt: number;
+  answered(ok: boolean): void;
+}
+
 /**
  * Counts deliveries and answers. The body carries the sender's index and the
  * time the send was due, so each receiver measures send→deliver latency on the
- * one clock of this process.
+ * one clock of this process. Answers are matched to requests by id; one sweep a
+ * second, not a timer per request, fails the load when one is overdue.
  */
-function listen(sockets: BenchSocket[], shape: Shape, window: Window, counters: Counters) {
-  const waiting = sockets.map(() => new Map<string, (ok: boolean) => void>());
-  sockets.forEach((socket, index) => {
-    socket.on('message', (data) => {
-      const read = shape.read(index, data);
-      if (!read) return;
-      if ('ack' in read) return waiting[index]!.get(read.ack)?.(read.ok);
-      const [sender, sentAt] = read.body.split(':').map(Number);
-      const now = performance.now();
-      if (sender === index || !counting(window, now)) return;
-      counters.deliveries += 1;
-      counters.latencies.push(now - sentAt!);
-    });
-  });
-  /** Sends one request; resolves with whether it was accepted. */
-  return (index: number, id: string, dueAt: number): Promise<boolean> => {
-    const answered = new Promise<boolean>((resolve) => waiting[index]!.set(id, resolve));
-    sockets[index]!.send(shape.frame(index, id, `${index}:${dueAt}`));
-    return withDeadline(answered, 30_000, `the answer to send ${id}`).finally(() => {
-      waiting[index]!.delete(id);
-      const now = performance.now();
-      if (counting(window, now)) counters.ackLatencies.push(now - dueAt);
-    });
+class Load {
+  readonly counters: Counters = {
+    sends: 0,
+    errors: 0,
+    deliveries: 0,
+    latencies: [],
+    ackLatencies: [],
+    cpuPercent: 0,
   };
-}
+  private readonly waiting: Map<string, Waiting>[];
+  private readonly sweeper: NodeJS.Timeout;
+  private overdue: (error: Error) => void = () => undefined;
+  /** Rejects when an answer is overdue; raced against the load's own end. */
+  readonly failed = new Promise<never>((_resolve, reject) => (this.overdue = reject));
+  private cpuAtStart: NodeJS.CpuUsage | undefined;
 
-function tally(counters: Counters, ok: boolean) {
-  if (ok) counters.sends += 1;
-  else counters.errors += 1;
+  constructor(
+    private readonly sockets: BenchSocket[],
+    private readonly shape: Shape,
+    readonly window: Window,
+  ) {
+    this.waiting = sockets.map(() => new Map());
+    this.failed.catch(() => undefined);
+    this.sweeper = setInterval(() => this.sweep(), 1_000);
+    const sinks = sockets.map((_socket, index) => this.sinkOf(index));
+    sockets.forEach((socket, index) => {
+      const sink = sinks[index]!;
+      socket.on('message', (data) => this.shape.read(index, data, sink));
+    });
+    setTimeout(
+      () => (this.cpuAtStart = process.cpuUsage()),
+      Math.max(0, window.measureFrom - performance.now()),
+    );
+  }
+
+  private sinkOf(index: number): Sink {
+    return {
+      answer: (id, ok) => {
+        const waiting = this.waiting[index]!;
+        const request = waiting.get(id);
+        if (!request) return;
+        waiting.delete(id);
+        const now = performance.now();
+        if (counting(this.window, now)) this.counters.ackLatencies.push(now - request.dueAt);
+        request.answered(ok);
+      },
+      delivery: (_sender, sentAt) => {
+        const now = performance.now();
+        if (!counting(this.window, now)) return;
+        this.counters.deliveries += 1;
+        this.counters.latencies.push(now - sentAt);
+      },
+    };
+  }
+
+  /** Sends one request, due at `dueAt`; `answered` runs with whether it was accepted. */
+  send(index: number, id: string, dueAt: number, answered: (ok: boolean) => void): void {
+    this.waiting[index]!.set(id, { dueAt, answered });
+    this.sockets[index]!.send(this.shape.frame(index, id, `${index}:${dueAt}`));
+  }
+
+  /** Counts an answer that came within the window. */
+  tally(ok: boolean): void {
+    if (!counting(this.window, performance.now())) return;
+    if (ok) this.counters.sends += 1;
+    else this.counters.errors += 1;
+  }
+
+  /** Resolves once every request sent has its answer. */
+  async settled(): Promise<void> {
+    while (this.waiting.some((waiting) => waiting.size > 0)) {
+      await Promise.race([new Promise((resolve) => setTimeout(resolve, 20)), this.failed]);
+    }
+  }
+
+  finish(): Counters {
+    clearInterval(this.sweeper);
+    const used = process.cpuUsage(this.cpuAtStart);
+    this.counters.cpuPercent =
+      (used.user + used.system) / 10 / (this.window.deadline - this.window.measureFrom);
+    return this.counters;
+  }
+
+  private sweep(): void {
+    const oldest = performance.now() - ANSWER_DEADLINE_MS;
+    for (const waiting of this.waiting) {
+      for (const [id, request] of waiting) {
+        if (request.dueAt < oldest)
+          this.overdue(new Error(`the answer to send ${id}: none within ${ANSWER_DEADLINE_MS} ms`));
+        break; // a socket's requests are in the order sent: the first is the oldest
+      }
+    }
+  }
 }
 
 /** Every socket sends in a loop, each send awaiting its answer before the next: the most the server takes. */
 async function closedLoop(sockets: BenchSocket[], shape: Shape, window: Window): Promise<Counters> {
-  const counters: Counters = { sends: 0, errors: 0, deliveries: 0, latencies: [], ackLatencies: [] };
-  const send = listen(sockets, shape, window, counters);
-  await Promise.all(
-    sockets.map(async (_socket, index) => {
-      for (let n = 0; performance.now() < window.deadline; n++) {
-        const ok = await send(index, `${index}-${n}`, performance.now());
-        if (counting(window, performance.now())) tally(counters, ok);
-      }
-    }),
-  );
-  return counters;
+  const load = new Load(sockets, shape, window);
+  const next = (index: number, n: number) => {
+    if (performance.now() >= window.deadline) return;
+    load.send(index, `${index}-${n}`, performance.now(), (ok) => {
+      load.tally(ok);
+      next(index, n + 1);
+    });
+  };
+  sockets.forEach((_socket, index) => next(index, 0));
+  await Promise.race([
+    new Promise((resolve) => setTimeout(resolve, window.deadline - performance.now())),
+    load.failed,
+  ]);
+  await load.settled();
+  return load.finish();
 }
 
 /**
  * Every socket sends on a fixed schedule (spread over the interval), whether or
  * not its earlier sends were answered: the offered load stays `perSec`, and a
  * server falling behind shows as latency, measured from when each send was due
- * (so a late timer in this process counts against the figure, not for it).
+ * (so a late timer in this process counts against the figure, not for it). One
+ * timeline drives every socket: send k is socket k mod N's, due k/perSec seconds in.
  */
 async function paced(sockets: BenchSocket[], shape: Shape, window: Window, perSec: number) {
-  const counters: Counters = { sends: 0, errors: 0, deliveries: 0, latencies: [], ackLatencies: [] };
-  const send = listen(sockets, shape, window, counters);
-  const intervalMs = (1000 * sockets.length) / perSec;
+  const load = new Load(sockets, shape, window);
+  const spacingMs = 1000 / perSec;
   const started = performance.now();
-  const answers: Promise<void>[] = [];
-  await Promise.all(
-    sockets.map(async (_socket, index) => {
-      let dueAt = started + (intervalMs * index) / sockets.length;
-      for (let n = 0; dueAt < window.deadline; n++, dueAt += intervalMs) {
-        const wait = dueAt - performance.now();
-        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-        const answered = send(index, `${index}-${n}`, dueAt).then((ok) => {
-          // Counted when answered: a server falling behind answers fewer per second.
-          if (counting(window, performance.now())) tally(counters, ok);
-        });
-        answers.push(answered);
-      }
-    }),
-  );
-  await Promise.all(answers);
-  return counters;
+  const tally = (ok: boolean) => load.tally(ok);
+  let next = 0;
+  const sendDue = () => {
+    const now = performance.now();
+    for (let dueAt = started + next * spacingMs; dueAt <= now; dueAt = started + next * spacingMs) {
+      if (dueAt >= window.deadline) return;
+      const index = next % sockets.length;
+      load.send(index, `${index}-${Math.floor(next / sockets.length)}`, dueAt, tally);
+      next += 1;
+    }
+    setTimeout(sendDue, Math.max(0, started + next * spacingMs - performance.now()));
+  };
+  sendDue();
+  await Promise.race([
+    new Promise((resolve) => setTimeout(resolve, window.deadline - performance.now())),
+    load.failed,
+  ]);
+  await load.settled();
+  return load.finish();
 }
 
 /**
