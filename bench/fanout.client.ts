@@ -25,8 +25,8 @@ export type FanoutReport =
 /** What a frame the load received was: the answer to one of its own requests, or a delivered message. */
 interface Sink {
   answer: (id: string, ok: boolean) => void;
-  /** A message of `sender`'s that was due at `sentAt` (this process's clock). */
-  delivery: (sender: number, sentAt: number) => void;
+  /** Another client's message, due at `sentAt` (this process's clock). */
+  delivery: (sentAt: number) => void;
 }
 
 /** How one side of the comparison frames a send and reads what comes back. */
@@ -53,7 +53,7 @@ const startsWith = (data: Buffer, prefix: Buffer) =>
  * split, no object per frame. A message's `body` is its first, and the bench's
  * bodies need no escaping.
  */
-function readBody(data: Buffer, delivery: (sender: number, sentAt: number) => void, own: number): number {
+function readBody(data: Buffer, delivery: Sink['delivery'], own: number): number {
   const at = data.indexOf(BODY_KEY);
   if (at < 0) return -1;
   let cursor = at + BODY_KEY.length;
@@ -62,7 +62,7 @@ function readBody(data: Buffer, delivery: (sender: number, sentAt: number) => vo
     sender = sender * 10 + byte - DIGIT_0;
   if (sender !== own) {
     const end = data.indexOf(QUOTE, cursor);
-    delivery(sender, Number(data.toString('latin1', cursor + 1, end)));
+    delivery(Number(data.toString('latin1', cursor + 1, end)));
   }
   return sender;
 }
@@ -196,7 +196,7 @@ class Load {
         if (counting(this.window, now)) this.counters.ackLatencies.push(now - request.dueAt);
         request.answered(ok);
       },
-      delivery: (_sender, sentAt) => {
+      delivery: (sentAt) => {
         const now = performance.now();
         if (!counting(this.window, now)) return;
         this.counters.deliveries += 1;
@@ -218,14 +218,11 @@ class Load {
     else this.counters.errors += 1;
   }
 
-  /** Resolves once every request sent has its answer. */
-  async settled(): Promise<void> {
-    while (this.waiting.some((waiting) => waiting.size > 0)) {
-      await Promise.race([new Promise((resolve) => setTimeout(resolve, 20)), this.failed]);
-    }
-  }
-
-  finish(): Counters {
+  /** Waits out the window, then for every answer still owed; answers the counters and the load's CPU. */
+  async end(): Promise<Counters> {
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    await Promise.race([sleep(this.window.deadline - performance.now()), this.failed]);
+    while (this.waiting.some((waiting) => waiting.size > 0)) await Promise.race([sleep(20), this.failed]);
     clearInterval(this.sweeper);
     const used = process.cpuUsage(this.cpuAtStart);
     this.counters.cpuPercent =
@@ -256,12 +253,7 @@ async function closedLoop(sockets: BenchSocket[], shape: Shape, window: Window):
     });
   };
   sockets.forEach((_socket, index) => next(index, 0));
-  await Promise.race([
-    new Promise((resolve) => setTimeout(resolve, window.deadline - performance.now())),
-    load.failed,
-  ]);
-  await load.settled();
-  return load.finish();
+  return load.end();
 }
 
 /**
@@ -288,12 +280,7 @@ async function paced(sockets: BenchSocket[], shape: Shape, window: Window, perSe
     setTimeout(sendDue, Math.max(0, started + next * spacingMs - performance.now()));
   };
   sendDue();
-  await Promise.race([
-    new Promise((resolve) => setTimeout(resolve, window.deadline - performance.now())),
-    load.failed,
-  ]);
-  await load.settled();
-  return load.finish();
+  return load.end();
 }
 
 /**
