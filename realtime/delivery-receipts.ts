@@ -1,5 +1,7 @@
 import type { SignalBroker } from '../infra/broker/signal-broker.js';
 import type { Hub } from './hub.js';
+import { performance } from 'node:perf_hooks';
+import { ReceiptWindows } from './receipt-windows.js';
 import { WireFrame } from './wire-frame.js';
 import {
   deliverySignal,
@@ -15,25 +17,24 @@ export interface DeliveryReceiptsDeps {
   coalesceMs: number;
 }
 
-interface Pending {
-  seq: number;
-  senderIds: Set<string>;
-}
+/** Due receipts leave on ticks this many times per window: a receipt is at most a tenth of a window late. */
+const TICKS_PER_WINDOW = 10;
 
 /**
  * `message.delivery`: once a recipient's connection has been sent a
  * `message.create`, the message's sender hears that the recipient's device has
  * the conversation up to that seq. Receipts are coalesced on the recipient's
- * node (per recipient and conversation, the highest seq of a window, once) and
- * the window's receipts cross nodes as one broker signal, to wherever the
+ * node (per recipient and conversation, the highest seq of a window, once), and
+ * each tick's due receipts cross nodes as one broker signal, to wherever the
  * senders are connected. Best effort, like every signal.
  */
 export class DeliveryReceipts {
-  /** Conversation → recipient → what the window's receipt will say. */
-  private pending = new Map<string, Map<string, Pending>>();
-  private timer: NodeJS.Timeout | undefined;
+  private readonly windows: ReceiptWindows;
+  private ticker: NodeJS.Timeout | undefined;
 
-  constructor(private readonly deps: DeliveryReceiptsDeps) {}
+  constructor(private readonly deps: DeliveryReceiptsDeps) {
+    this.windows = new ReceiptWindows(deps.coalesceMs);
+  }
 
   start(): void {
     this.deps.broker.subscribe(SignalChannel.delivery, (message) => {
@@ -43,43 +44,29 @@ export class DeliveryReceipts {
   }
 
   stop(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    this.pending.clear();
+    clearInterval(this.ticker);
+    this.ticker = undefined;
+    this.windows.clear();
   }
 
   /** A `message.create` of `senderId`'s reached one of `recipientId`'s connections. */
   delivered(recipientId: string, conversationId: string, seq: number, senderId: string): void {
     if (recipientId === senderId) return;
-    let recipients = this.pending.get(conversationId);
-    if (!recipients) {
-      recipients = new Map();
-      this.pending.set(conversationId, recipients);
-    }
-    const pending = recipients.get(recipientId);
-    if (pending) {
-      pending.seq = Math.max(pending.seq, seq);
-      pending.senderIds.add(senderId);
-    } else {
-      recipients.set(recipientId, { seq, senderIds: new Set([senderId]) });
-    }
-    if (!this.timer) {
-      this.timer = setTimeout(() => this.flush(), this.deps.coalesceMs);
-      this.timer.unref();
+    this.windows.add(conversationId, recipientId, seq, senderId, performance.now());
+    if (!this.ticker) {
+      this.ticker = setInterval(() => this.publishDue(), Math.ceil(this.deps.coalesceMs / TICKS_PER_WINDOW));
+      this.ticker.unref();
     }
   }
 
-  private flush(): void {
-    this.timer = undefined;
-    const due = this.pending;
-    this.pending = new Map();
-    const receipts: DeliveryReceipt[] = [];
-    for (const [conversationId, recipients] of due) {
-      for (const [userId, { seq, senderIds }] of recipients)
-        receipts.push({ conversationId, userId, seq, senderIds: [...senderIds] });
-    }
+  private publishDue(): void {
+    const receipts = this.windows.takeDue(performance.now());
     if (receipts.length > 0)
       this.deps.broker.publish(SignalChannel.delivery, { receipts } satisfies DeliverySignal);
+    if (this.windows.size === 0) {
+      clearInterval(this.ticker);
+      this.ticker = undefined;
+    }
   }
 
   private forward({ conversationId, userId, seq, senderIds }: DeliveryReceipt): void {
