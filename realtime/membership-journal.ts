@@ -35,7 +35,7 @@ export class MembershipJournal {
     const ofUser = this.byUser.get(change.userId);
     if (ofUser) ofUser.push(change);
     else this.byUser.set(change.userId, [change]);
-    if (this.changes.length > this.capacity) this.forgetOldest();
+    if (this.changes.length > this.capacity) this.forgetOldest(Math.ceil(this.capacity / 10));
   }
 
   /**
@@ -59,12 +59,21 @@ export class MembershipJournal {
     return { conversationIds: [...conversationIds], position };
   }
 
-  private forgetOldest(): void {
-    const oldest = this.changes.shift()!;
-    const ofUser = this.byUser.get(oldest.userId)!;
-    ofUser.shift();
-    if (ofUser.length === 0) this.byUser.delete(oldest.userId);
-    // Changes at this position may still be kept, but not all of them need be.
-    if (oldest.position > this.keptAfter) this.keptAfter = oldest.position;
+  /**
+   * Forgets a slice of the oldest changes at once: one splice per slice keeps a
+   * change's cost constant, where a shift per change would move the whole full
+   * journal (hundreds of KB) every time.
+   */
+  private forgetOldest(count: number): void {
+    const forgotten = this.changes.splice(0, count);
+    for (const change of forgotten) {
+      const ofUser = this.byUser.get(change.userId)!;
+      ofUser.shift();
+      if (ofUser.length === 0) this.byUser.delete(change.userId);
+    }
+    // Log order: the last forgotten is the newest. Changes at its position may
+    // still be kept, but not all of them need be.
+    const newest = forgotten[forgotten.length - 1]!;
+    if (newest.position > this.keptAfter) this.keptAfter = newest.position;
   }
 }

@@ -45,4 +45,14 @@ describe('MembershipJournal', () => {
       'c',
     ]);
   });
+
+  it('forgets a tenth of its capacity at a time, the oldest first', () => {
+    const journal = new MembershipJournal(0n, 20);
+    for (let position = 1n; position <= 21n; position += 1n)
+      journal.record({ userId: 'bob', conversationId: `c${position}`, joined: true, position });
+    // 21 > 20: the two oldest (at 1 and 2) went together.
+    expect(journal.bringForward('bob', snapshot([], 1n), 21n)).toBeUndefined();
+    const fromTwo = journal.bringForward('bob', snapshot(['c1', 'c2'], 2n), 21n);
+    expect(fromTwo?.conversationIds).toHaveLength(21);
+  });
 });
