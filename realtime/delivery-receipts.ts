@@ -1,6 +1,6 @@
+import { performance } from 'node:perf_hooks';
 import type { SignalBroker } from '../infra/broker/signal-broker.js';
 import type { Hub } from './hub.js';
-import { performance } from 'node:perf_hooks';
 import { ReceiptWindows } from './receipt-windows.js';
 import { WireFrame } from './wire-frame.js';
 import {
