@@ -139,10 +139,12 @@ export async function composeParley(
   const readiness: ReadinessCheck[] = [
     {
       name: sql.engine === 'pglite' ? 'database (embedded)' : 'database',
+      required: true,
       check: () => sql.query('select 1').then(() => undefined),
     },
     {
       name: `event store (${eventStore.engine})`,
+      required: true,
       check: () => eventStore.headPosition().then(() => undefined),
     },
     ...wired.flatMap((feature) => feature.readiness ?? []),

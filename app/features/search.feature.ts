@@ -44,7 +44,9 @@ export function searchFeature() {
       routes: infra.roles.has('api') ? routes : undefined,
       // PostgreSQL full text lives in the read-model database, which has its own check.
       readiness:
-        index.engine === 'postgres' ? [] : [{ name: `search (${index.engine})`, check: () => index.ping() }],
+        index.engine === 'postgres'
+          ? []
+          : [{ name: `search (${index.engine})`, required: false, check: () => index.ping() }],
       stop: () => index.close(),
     };
   };

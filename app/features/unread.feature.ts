@@ -56,9 +56,10 @@ export function unreadFeature() {
       rebuild: () => projector.rebuild(),
     });
     return {
-      // Reading the checkpoint is a round trip to Redis: what /ready needs to know.
+      // Reading the checkpoint is a round trip to Redis: what /ready needs to know. Not
+      // required: presence, typing, counters and rate limits degrade without it, chat goes on.
       readiness: config.REDIS_URL
-        ? [{ name: 'redis', check: () => counters.checkpoint().then(() => undefined) }]
+        ? [{ name: 'redis', required: false, check: () => counters.checkpoint().then(() => undefined) }]
         : [],
       projector: {
         start: () => projector.start(),

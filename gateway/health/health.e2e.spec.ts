@@ -1,5 +1,31 @@
+import { connect, createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestMode, type TestServer } from '../../test/support/server.js';
+
+interface ReadyBody {
+  status: string;
+  checks: { name: string; required: boolean; ok: boolean; error?: string }[];
+}
+
+/** A local port nothing listens on: connecting to it is refused at once. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** A TCP connection to `port`: what a client of a service at that address would try first. */
+function reach(port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => {
+      socket.end();
+      resolve();
+    });
+    socket.on('error', reject);
+  });
+}
 
 describe.each<TestMode>(['embedded', 'postgres'])('the gateway basics (%s)', (mode) => {
   let server: TestServer;
@@ -19,11 +45,14 @@ describe.each<TestMode>(['embedded', 'postgres'])('the gateway basics (%s)', (mo
 
   it('reports every dependency on /ready', async () => {
     const response = await fetch(`${server.baseUrl}/ready`);
-    const body = (await response.json()) as { status: string; checks: { name: string; ok: boolean }[] };
+    const body = (await response.json()) as ReadyBody;
     expect(response.status).toBe(200);
     expect(body.status).toBe('ready');
-    expect(body.checks.map((check) => check.name)).toEqual(
-      expect.arrayContaining([expect.stringMatching(/^database/), expect.stringMatching(/^event store/)]),
+    expect(body.checks).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ name: expect.stringMatching(/^database/), required: true }),
+        expect.objectContaining({ name: expect.stringMatching(/^event store/), required: true }),
+      ]),
     );
     expect(body.checks.every((check) => check.ok)).toBe(true);
   });
@@ -50,6 +79,37 @@ describe.each<TestMode>(['embedded', 'postgres'])('the gateway basics (%s)', (mo
   });
 });
 
+describe.each([
+  { required: false, code: 200, status: 'degraded' },
+  { required: true, code: 503, status: 'not_ready' },
+])('readiness with a dependency away that is required: $required', ({ required, code, status }) => {
+  let server: TestServer;
+
+  beforeAll(async () => {
+    const port = await closedPort();
+    server = await startTestServer('postgres', {}, [
+      () => ({ readiness: [{ name: 'away', required, check: () => reach(port) }] }),
+    ]);
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it(`answers ${code} ${status}, naming the failed check and its error`, async () => {
+    const response = await fetch(`${server.baseUrl}/ready`);
+    const body = (await response.json()) as ReadyBody;
+    expect(response.status).toBe(code);
+    expect(body.status).toBe(status);
+    expect(body.checks).toContainEqual({
+      name: 'away',
+      required,
+      ok: false,
+      error: expect.stringContaining('ECONNREFUSED'),
+    });
+    expect(body.checks.filter((check) => check.name !== 'away').every((check) => check.ok)).toBe(true);
+  });
+});
+
 describe('readiness with Redis configured', () => {
   let server: TestServer;
 
@@ -64,8 +124,8 @@ describe('readiness with Redis configured', () => {
 
   it('asks Redis too', async () => {
     const response = await fetch(`${server.baseUrl}/ready`);
-    const body = (await response.json()) as { checks: { name: string; ok: boolean }[] };
+    const body = (await response.json()) as ReadyBody;
     expect(response.status).toBe(200);
-    expect(body.checks).toContainEqual(expect.objectContaining({ name: 'redis', ok: true }));
+    expect(body.checks).toContainEqual({ name: 'redis', required: false, ok: true });
   });
 });

@@ -24,6 +24,12 @@ export async function readyStatus(parley: TestServer): Promise<number> {
   return (await fetch(`${parley.baseUrl}/ready`)).status;
 }
 
+/** `/ready`'s code and status: `degraded` (200) while only a service Parley can do without is away. */
+export async function readiness(parley: TestServer): Promise<{ code: number; status: string }> {
+  const response = await fetch(`${parley.baseUrl}/ready`);
+  return { code: response.status, status: ((await response.json()) as { status: string }).status };
+}
+
 /**
  * What a fault must leave behind, whatever it was: every send answered within the
  * deadline, no failure but the ones a missing dependency explains, and every

@@ -7,7 +7,7 @@ import { waitFor } from '../support/wait-for.js';
 import { WsClient, type Frame } from '../support/ws-client.js';
 import {
   expectNothingHungOrLost,
-  readyStatus,
+  readiness,
   SEND_DEADLINE_MS,
   startLoadedServer,
 } from './infra-fault-suite.js';
@@ -96,6 +96,8 @@ describe.skipIf('skipped' in redis)('Redis down during load', { timeout: TEST_TI
         'a message sent while Redis is dead, delivered live',
       );
       expect(ownerSocket.socket.readyState).toBe(1);
+      // Still in the load balancer: a node without Redis serves chat, so it says degraded, not unready.
+      expect(await readiness(parley)).toEqual({ code: 200, status: 'degraded' });
 
       await server.start();
       await load.waitForAcks(20);
@@ -139,7 +141,10 @@ describe.skipIf('skipped' in redis)('Redis down during load', { timeout: TEST_TI
     await waitFor('counters in agreement before the restart', countersAgreeWithReadModel, 30_000);
     await server.kill();
     await server.start();
-    await waitFor('/ready after Redis is back', async () => (await readyStatus(parley)) === 200);
+    await waitFor(
+      '/ready to say ready after Redis is back',
+      async () => (await readiness(parley)).status === 'ready',
+    );
     const sent = await room.owner.api.post(`/v1/conversations/${room.conversationId}/messages`, {
       clientMsgId: crypto.randomUUID(),
       body: 'after a quiet restart',
