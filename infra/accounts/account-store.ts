@@ -1,4 +1,4 @@
-import { isUuid } from '../../domain/uuid.js';
+import { validate as isUuid } from 'uuid';
 import type { SqlExecutor } from '../sql/sql-client.js';
 
 export interface Account {

@@ -1,4 +1,4 @@
-import { isUuid } from '../../domain/uuid.js';
+import { validate as isUuid } from 'uuid';
 import { EventTooLargeError, InvalidEventError, InvalidStreamNameError } from './event-store.errors.js';
 import type { EventToAppend, ExpectedRevision } from './event-store.js';
 
