@@ -1,4 +1,3 @@
-import { createMemoryUnreadCounters } from '../../infra/unread/memory.unread-counters.js';
 import { createRedisUnreadCounters } from '../../infra/unread/redis.unread-counters.js';
 import { UnreadProjector } from '../../projections/unread/unread.projector.js';
 import type { Feature, Infrastructure } from '../compose.js';
@@ -28,22 +27,22 @@ export function unreadOf(infra: UnreadInfrastructure): UnreadService | undefined
 }
 
 /**
- * Unread counters kept from the log by their own projector: in Redis when
- * `REDIS_URL` is set (shared by every node, under `REDIS_KEY_PREFIX`), else in process.
- * The projector is projection work: it runs where the projections run (the
- * projector lock's holder); a process without the projector role opens nothing.
+ * Unread counters kept from the log in Redis (`REDIS_URL`, shared by every node,
+ * under `REDIS_KEY_PREFIX`), for whatever reads them there. Parley's own answers
+ * (REST, WebSocket) take `unreadCount` from the read model, which the counters
+ * must agree with. Without Redis nothing is kept: a copy in process was read by
+ * no one and replayed the whole log at every start. The projector is projection
+ * work: it runs where the projections run (the projector lock's holder).
  */
 export function unreadFeature() {
   return async (infra: UnreadInfrastructure): Promise<Feature> => {
     const { config, eventStore, logger } = infra;
-    if (infra.roles && !infra.roles.has('projector')) return {};
-    const counters = config.REDIS_URL
-      ? await createRedisUnreadCounters({
-          url: config.REDIS_URL,
-          keyPrefix: `${config.REDIS_KEY_PREFIX}unread:`,
-          logger,
-        })
-      : createMemoryUnreadCounters();
+    if (!config.REDIS_URL || (infra.roles && !infra.roles.has('projector'))) return {};
+    const counters = await createRedisUnreadCounters({
+      url: config.REDIS_URL,
+      keyPrefix: `${config.REDIS_KEY_PREFIX}unread:`,
+      logger,
+    });
     const projector = new UnreadProjector({ eventStore, counters, logger });
     perApp.set(infra, {
       queries: {
@@ -58,9 +57,9 @@ export function unreadFeature() {
     return {
       // Reading the checkpoint is a round trip to Redis: what /ready needs to know. Not
       // required: presence, typing, counters and rate limits degrade without it, chat goes on.
-      readiness: config.REDIS_URL
-        ? [{ name: 'redis', required: false, check: () => counters.checkpoint().then(() => undefined) }]
-        : [],
+      readiness: [
+        { name: 'redis', required: false, check: () => counters.checkpoint().then(() => undefined) },
+      ],
       projector: {
         start: () => projector.start(),
         stop: () => projector.stop(),

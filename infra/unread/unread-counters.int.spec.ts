@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createMemoryUnreadCounters } from './memory.unread-counters.js';
 import { createRedisUnreadCounters } from './redis.unread-counters.js';
 import { unreadCountersConformance } from './unread-counters.conformance.js';
 
@@ -8,7 +7,6 @@ const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 /** Keys of this test file only: parallel files never see each other's. */
 const testPrefix = () => `parley:test:unread:${randomUUID()}:`;
 
-unreadCountersConformance('memory', async () => createMemoryUnreadCounters());
 unreadCountersConformance('redis', () =>
   createRedisUnreadCounters({ url: REDIS_URL, keyPrefix: testPrefix() }),
 );
