@@ -123,6 +123,13 @@ describe('one process per role on one PostgreSQL', () => {
     expect((await new ApiClient(realtime.baseUrl).post('/v1/auth/login', {})).status).toBe(404);
   });
 
+  it('serves the web client on the api process only', async () => {
+    // 200 whether the client is built (its page) or not (how to build it).
+    expect((await fetch(`${api.baseUrl}/`)).status).toBe(200);
+    expect((await fetch(`${realtime.baseUrl}/`)).status).toBe(404);
+    expect((await fetch(`${projector.baseUrl}/`)).status).toBe(404);
+  });
+
   it('answers 404 to the WebSocket on an api process, and to both on a projector process', async () => {
     await expect(WsClient.connect(api.baseUrl, { token: alice.token })).rejects.toThrow('HTTP 404');
     await expect(WsClient.connect(projector.baseUrl, { token: alice.token })).rejects.toThrow('HTTP 404');

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
-import type { Feature } from '../compose.js';
+import type { Feature, Infrastructure } from '../compose.js';
 
 /** Where `npm run build:web` writes the client (built at install time by `prepare`). */
 export const defaultWebDist = fileURLToPath(new URL('../../web/dist', import.meta.url));
@@ -39,10 +39,12 @@ const NOT_BUILT_HINT =
  * The web client at `/`: the files of `web/dist`, hashed assets with a year of
  * cache and `index.html` revalidated, and `index.html` again for any other GET
  * outside the API (the client routes itself). Without a build, `/` says how to
- * make one.
+ * make one. Served where the REST API is (the `api` role): a client is no use
+ * from a process that cannot answer it.
  */
 export function webFeature(options: { distDir?: string } = {}) {
-  return (): Feature => {
+  return (infra: Pick<Infrastructure, 'roles'>): Feature => {
+    if (!infra.roles.has('api')) return {};
     const distDir = options.distDir ?? defaultWebDist;
     const built = existsSync(path.join(distDir, 'index.html'));
     return {
