@@ -76,7 +76,7 @@ export const conversationsProjection: Projection = {
     );
   },
 
-  // A busy conversation is mostly sends: each run of them is two updates, whatever its length.
+  // A busy conversation is mostly sends: each run of them is one statement, whatever its length.
   applyBatch(tx, events) {
     return applyInRuns(
       events,
@@ -110,28 +110,28 @@ async function applySentMessages(tx: SqlExecutor, events: readonly RecordedEvent
     senders.set(key, { conversationId, userId: senderId, seq: Math.max(seq, marker?.seq ?? 0) });
   }
   const rows = [...conversations];
+  const markers = [...senders.values()];
+  // One statement, one round trip: the two updates touch different tables, so the
+  // CTE's snapshot (neither sees the other's change) does not matter.
   await tx.query(
-    `update conversations c set
-       last_seq = greatest(c.last_seq, v.seq),
-       last_message_id = case when v.seq >= c.last_seq then v.message_id else c.last_message_id end,
-       last_rev = greatest(c.last_rev, v.rev),
-       last_activity_at = greatest(c.last_activity_at, v.at)
-     from unnest($1::uuid[], $2::int[], $3::uuid[], $4::int[], $5::timestamptz[]) as v(id, seq, message_id, rev, at)
-     where c.id = v.id`,
+    `with conversation_rows as (
+       update conversations c set
+         last_seq = greatest(c.last_seq, v.seq),
+         last_message_id = case when v.seq >= c.last_seq then v.message_id else c.last_message_id end,
+         last_rev = greatest(c.last_rev, v.rev),
+         last_activity_at = greatest(c.last_activity_at, v.at)
+       from unnest($1::uuid[], $2::int[], $3::uuid[], $4::int[], $5::timestamptz[]) as v(id, seq, message_id, rev, at)
+       where c.id = v.id
+     )
+     update conversation_members m set read_seq = greatest(m.read_seq, v.seq)
+       from unnest($6::uuid[], $7::uuid[], $8::int[]) as v(conversation_id, user_id, seq)
+      where m.conversation_id = v.conversation_id and m.user_id = v.user_id`,
     [
       rows.map(([id]) => id),
       rows.map(([, row]) => row.seq),
       rows.map(([, row]) => row.messageId),
       rows.map(([, row]) => row.rev),
       rows.map(([, row]) => row.at),
-    ],
-  );
-  const markers = [...senders.values()];
-  await tx.query(
-    `update conversation_members m set read_seq = greatest(m.read_seq, v.seq)
-       from unnest($1::uuid[], $2::uuid[], $3::int[]) as v(conversation_id, user_id, seq)
-      where m.conversation_id = v.conversation_id and m.user_id = v.user_id`,
-    [
       markers.map((marker) => marker.conversationId),
       markers.map((marker) => marker.userId),
       markers.map((marker) => marker.seq),
