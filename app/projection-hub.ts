@@ -6,7 +6,11 @@ import type { Logger } from '../infra/logging/logger.js';
 import type { Metrics } from '../infra/metrics/metrics.js';
 import type { SqlClient } from '../infra/sql/sql-client.js';
 import { migrate } from '../infra/sql/migrate.js';
-import { CheckpointNotifier, CheckpointWatcher } from '../projections/runner/checkpoint-watcher.js';
+import {
+  CHECKPOINTS_CHANNEL,
+  CheckpointNotifier,
+  CheckpointWatcher,
+} from '../projections/runner/checkpoint-watcher.js';
 import { ensureCheckpoints } from '../projections/runner/checkpoints.js';
 import { runnerMigrations } from '../projections/runner/runner.schema.js';
 import {
@@ -166,9 +170,11 @@ export class ProjectionHub {
     return new ProjectionRunner({
       ...this.deps,
       projections: this.projections,
-      onCommitted: (lowest) => {
+      // Batches NOTIFY within their own commit; the rest (parking, held-back catch-ups) after it.
+      ...(this.notifier ? { notifyChannel: CHECKPOINTS_CHANNEL } : {}),
+      onCommitted: (lowest, notified) => {
         this.watcher?.advanced(lowest);
-        this.notifier?.notify(lowest);
+        if (!notified) this.notifier?.notify(lowest);
       },
     });
   }

@@ -25,8 +25,13 @@ export interface BatchApplierContext {
   logger: Logger | undefined;
   /** Runs `work` alone among the runner's transactions (batches and replays of parked events). */
   exclusive<T>(work: () => Promise<T>): Promise<T>;
-  /** After a commit: these projections' checkpoints are now at `position` (or beyond). */
-  committed(names: readonly string[], position: bigint): void;
+  /**
+   * After a commit: these projections' checkpoints are now at `position` (or
+   * beyond); `notified` when the commit itself carried the NOTIFY (`notifyChannel`).
+   */
+  committed(names: readonly string[], position: bigint, notified: boolean): void;
+  /** Where each batch's transaction NOTIFYs its last position (see `advanceCheckpoints`); none when unset. */
+  notifyChannel?: string;
   /** After a commit that parked an event for `projection`. */
   parked(projection: string): void;
   /**
@@ -96,7 +101,7 @@ export class BatchApplier {
         const names = await this.context.exclusive(() =>
           this.context.sql.transaction((tx) => this.applyBatch(tx, events, last.position)),
         );
-        this.context.committed(names, last.position);
+        this.context.committed(names, last.position, this.context.notifyChannel !== undefined);
         return true;
       } catch (error) {
         if (isTransientFailure(error)) {
@@ -143,7 +148,7 @@ export class BatchApplier {
         }
       }
     }
-    await advanceCheckpoints(tx, names, last);
+    await advanceCheckpoints(tx, names, last, this.context.notifyChannel);
     return names;
   }
 
@@ -176,7 +181,7 @@ export class BatchApplier {
         const outcome = await this.context.exclusive(() =>
           this.context.sql.transaction((tx) => this.applyIsolated(tx, event, applied)),
         );
-        this.context.committed(outcome.advanced, event.position);
+        this.context.committed(outcome.advanced, event.position, false);
         failed = outcome.failed;
       } catch (error) {
         // Nothing committed. Unless the database is away, something failed after the
@@ -278,7 +283,7 @@ export class BatchApplier {
         if (!(await this.pause(failures, UNAVAILABLE_MAX_DELAY_MS, signal))) return false;
         continue;
       }
-      this.context.committed(names, event.position);
+      this.context.committed(names, event.position, false);
       for (const entry of exhausted) {
         this.context.parked(entry.name);
         this.context.logger?.error(

@@ -61,18 +61,31 @@ export async function lockCheckpoints(
   return new Map(rows.map((row) => [row.name, BigInt(row.position)]));
 }
 
-/** Moves checkpoints forward to `position`; never backwards. */
+/**
+ * Moves checkpoints forward to `position`; never backwards. With `notifyChannel`,
+ * the same statement also NOTIFYs `position` there: PostgreSQL delivers it at
+ * commit, so listeners hear of the checkpoints exactly when they can read them,
+ * without a round trip of its own after the commit.
+ */
 export async function advanceCheckpoints(
   tx: SqlExecutor,
   names: readonly string[],
   position: bigint,
+  notifyChannel?: string,
 ): Promise<void> {
   if (names.length === 0) return;
-  await tx.query(
-    `update projection_checkpoints set position = greatest(position, $2::bigint), updated_at = now()
-      where name = any($1::text[])`,
-    [names, position.toString()],
-  );
+  const advance = `update projection_checkpoints set position = greatest(position, $2::bigint), updated_at = now()
+      where name = any($1::text[])`;
+  if (notifyChannel === undefined) {
+    await tx.query(advance, [names, position.toString()]);
+    return;
+  }
+  await tx.query(`with advanced as (${advance}) select pg_notify($3, $4)`, [
+    names,
+    position.toString(),
+    notifyChannel,
+    position.toString(),
+  ]);
 }
 
 /**

@@ -395,6 +395,46 @@ export function describeProjectionRunner(engineName: EngineName): void {
       });
     });
 
+    describe('notifications', () => {
+      it('a batch NOTIFYs its last position within its own commit, and says so to onCommitted', async () => {
+        const type = unique('Announced');
+        const channel = unique('runner_notices');
+        const heard: string[] = [];
+        const unlisten = await engine.sql.listen(channel, (payload) => {
+          if (payload !== null) heard.push(payload);
+        });
+        const commits: { lowest: bigint; notified: boolean }[] = [];
+        try {
+          const announcing = runner([recorder(unique('announced'), [type])], {
+            notifyChannel: channel,
+            onCommitted: (lowest, notified) => commits.push({ lowest, notified }),
+          });
+          await announcing.start();
+          const head = await append(type, 50, 50);
+          expect(await announcing.waitForPosition(head)).toBe(true);
+          await waitFor('the notification of the batch that reached the head', () =>
+            heard.includes(head.toString()),
+          );
+          expect(commits).toContainEqual({ lowest: head, notified: true });
+        } finally {
+          await unlisten();
+        }
+      });
+
+      it('without a channel, batches NOTIFY nothing and onCommitted is told so', async () => {
+        const type = unique('Quiet');
+        const commits: boolean[] = [];
+        const quiet = runner([recorder(unique('quiet'), [type])], {
+          onCommitted: (_lowest, notified) => commits.push(notified),
+        });
+        await quiet.start();
+        const head = await append(type, 20, 20);
+        expect(await quiet.waitForPosition(head)).toBe(true);
+        expect(commits.length).toBeGreaterThan(0);
+        expect(commits.every((notified) => !notified)).toBe(true);
+      });
+    });
+
     describe('status and metrics', () => {
       it('reports the lag of a stopped runner, and none once it has caught up', async () => {
         const type = unique('Lagging');

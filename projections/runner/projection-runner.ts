@@ -43,9 +43,12 @@ export interface ProjectionRunnerOptions {
   batchSize?: number;
   /**
    * After each commit, the lowest checkpoint of all the projections: how the process
-   * tells other processes (NOTIFY) that their waits may be over.
+   * tells other processes (NOTIFY) that their waits may be over. `notified` when the
+   * commit already NOTIFYed on `notifyChannel`.
    */
-  onCommitted?: (lowest: bigint) => void;
+  onCommitted?: (lowest: bigint, notified: boolean) => void;
+  /** Where each batch's own transaction NOTIFYs its last position; unset: no NOTIFY from batches. */
+  notifyChannel?: string;
 }
 
 /**
@@ -70,7 +73,7 @@ export class ProjectionRunner {
   private readonly logger: Logger | undefined;
   private readonly baseDelayMs: number;
   private readonly batchSize: number;
-  private readonly onCommitted: ((lowest: bigint) => void) | undefined;
+  private readonly onCommitted: ((lowest: bigint, notified: boolean) => void) | undefined;
   private readonly retry: RetryPolicy;
   private readonly applier: BatchApplier;
   /** Committed checkpoints, as far as this runner knows: the start of a subscription, and what waiters compare to. */
@@ -107,9 +110,10 @@ export class ProjectionRunner {
       retry: this.retry,
       logger: this.logger,
       exclusive: (work) => this.exclusive(work),
-      committed: (advanced, position) => this.committed(advanced, position),
+      committed: (advanced, position, notified) => this.committed(advanced, position, notified),
       parked: () => this.scheduleMetrics(),
       holdBack: (projection, event, tries) => this.holdBack(projection, event, tries),
+      ...(options.notifyChannel === undefined ? {} : { notifyChannel: options.notifyChannel }),
     });
   }
 
@@ -285,18 +289,18 @@ export class ProjectionRunner {
     return lowest ?? 0n;
   }
 
-  private committed(names: readonly string[], position: bigint): void {
+  private committed(names: readonly string[], position: bigint, notified = false): void {
     for (const name of names) {
       if ((this.checkpoints.get(name) ?? 0n) < position) this.checkpoints.set(name, position);
     }
-    this.announceLowest();
+    this.announceLowest(notified);
   }
 
   /** Wakes the reads waiting for a position the projections that serve now have all reached. */
-  private announceLowest(): void {
+  private announceLowest(notified = false): void {
     const lowest = this.lowestServing();
     this.waiters.reached(lowest);
-    this.onCommitted?.(lowest);
+    this.onCommitted?.(lowest, notified);
   }
 
   /**
@@ -317,7 +321,7 @@ export class ProjectionRunner {
       retry: this.retry,
       logger: this.logger,
       exclusive: (work) => this.exclusive(work),
-      committed: (advanced, position) => this.committed(advanced, position),
+      committed: (advanced, position, notified) => this.committed(advanced, position, notified),
       parked: () => this.scheduleMetrics(),
     });
     const catchUp = markHeldBack(this.sql, [projection.name], true)
