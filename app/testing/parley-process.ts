@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../../test/support/private-postgres.js';
 import { waitFor } from '../../test/support/wait-for.js';
 
 const repositoryRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -71,15 +71,6 @@ export interface ParleyProcess {
   dispose(): Promise<void>;
   /** The newest output of the process (stdout and stderr), for failure messages. */
   output(): string;
-}
-
-/** A port free now, kept for every start of one process (a restart must come back where clients look). */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** Every process shares this secret, so a token from one is valid on the others and after a restart. */

@@ -1,19 +1,11 @@
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../test/support/private-postgres.js';
 import { startTestServer, type TestMode, type TestServer } from '../../test/support/server.js';
 
 interface ReadyBody {
   status: string;
   checks: { name: string; required: boolean; ok: boolean; error?: string }[];
-}
-
-/** A local port nothing listens on: connecting to it is refused at once. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** A TCP connection to `port`: what a client of a service at that address would try first. */
@@ -86,7 +78,8 @@ describe.each([
   let server: TestServer;
 
   beforeAll(async () => {
-    const port = await closedPort();
+    // Nothing listens there: connecting is refused at once.
+    const port = await freePort();
     server = await startTestServer('postgres', {}, [
       () => ({ readiness: [{ name: 'away', required, check: () => reach(port) }] }),
     ]);

@@ -4,7 +4,7 @@ import type { FastifyPluginAsync } from 'fastify';
 export interface ReadinessCheck {
   name: string;
   /**
-   * Whether Parley can serve without it. The log and the read models are
+   * Whether Parley cannot serve without it. The log and the read models are
    * required; a service whose loss only degrades features (presence, counters,
    * search, uploads) is not: taking every node out of a load balancer because
    * Redis restarts would turn a degraded chat into no chat at all.

@@ -101,7 +101,9 @@ export class BatchApplier {
         const names = await this.context.exclusive(() =>
           this.context.sql.transaction((tx) => this.applyBatch(tx, events, last.position)),
         );
-        this.context.committed(names, last.position, this.context.notifyChannel !== undefined);
+        // `advanceCheckpoints` notifies only when it moved a checkpoint.
+        const notified = names.length > 0 && this.context.notifyChannel !== undefined;
+        this.context.committed(names, last.position, notified);
         return true;
       } catch (error) {
         if (isTransientFailure(error)) {

@@ -74,18 +74,12 @@ export async function advanceCheckpoints(
   notifyChannel?: string,
 ): Promise<void> {
   if (names.length === 0) return;
+  const at = position.toString();
   const advance = `update projection_checkpoints set position = greatest(position, $2::bigint), updated_at = now()
       where name = any($1::text[])`;
-  if (notifyChannel === undefined) {
-    await tx.query(advance, [names, position.toString()]);
-    return;
-  }
-  await tx.query(`with advanced as (${advance}) select pg_notify($3, $4)`, [
-    names,
-    position.toString(),
-    notifyChannel,
-    position.toString(),
-  ]);
+  if (notifyChannel === undefined) await tx.query(advance, [names, at]);
+  else
+    await tx.query(`with advanced as (${advance}) select pg_notify($3, $4)`, [names, at, notifyChannel, at]);
 }
 
 /**

@@ -19,15 +19,18 @@ export function startLoadedServer(environment: Record<string, string>): Promise<
   return startTestServer('postgres', { ...LOAD_ENVIRONMENT, ...environment });
 }
 
-/** What `/ready` answers now: 200 when ready, 503 when a backing service it needs is away. */
-export async function readyStatus(parley: TestServer): Promise<number> {
-  return (await fetch(`${parley.baseUrl}/ready`)).status;
-}
-
-/** `/ready`'s code and status: `degraded` (200) while only a service Parley can do without is away. */
+/**
+ * `/ready`'s code and status: 503 `not_ready` when a backing service it needs is
+ * away, 200 `degraded` while only one Parley can do without is, else 200 `ready`.
+ */
 export async function readiness(parley: TestServer): Promise<{ code: number; status: string }> {
   const response = await fetch(`${parley.baseUrl}/ready`);
   return { code: response.status, status: ((await response.json()) as { status: string }).status };
+}
+
+/** `/ready`'s HTTP code alone. */
+export async function readyStatus(parley: TestServer): Promise<number> {
+  return (await readiness(parley)).code;
 }
 
 /**
