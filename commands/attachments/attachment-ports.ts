@@ -16,13 +16,13 @@ export interface AttachmentGrants {
   add(grant: Omit<AttachmentGrant, 'uploadedAt'>): Promise<void>;
   /** The grants of `keys` that exist, in no particular order. */
   getMany(keys: readonly string[]): Promise<AttachmentGrant[]>;
-  /** Records that the bytes were seen; idempotent. */
+  /** Records that the bytes were checked and published; idempotent. */
   markUploaded(key: string, at: string): Promise<void>;
 }
 
 export interface AttachmentDeps {
   grants: AttachmentGrants;
-  blobs: Pick<BlobStore, 'createUpload' | 'stat'>;
+  blobs: Pick<BlobStore, 'createUpload' | 'stat' | 'publish'>;
   clock: () => Date;
   newId: () => string;
   maxBytes: number;

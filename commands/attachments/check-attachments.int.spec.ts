@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ForbiddenError, ValidationError } from '../../domain/errors.js';
+import { ConflictError, ForbiddenError, ValidationError } from '../../domain/errors.js';
 import { LocalBlobStore } from '../../infra/blobs/local/local.blob-store.js';
 import { migrate } from '../../infra/sql/migrate.js';
 import { createPostgresClient } from '../../infra/sql/postgres.sql-client.js';
@@ -166,6 +166,65 @@ describe('checking the attachment keys a message carries', () => {
         message: `attachment ${key}: the bytes are not image/png`,
       });
       expect(await uploadedAtOf(key)).toBeNull();
+    });
+  });
+
+  describe('an upload replaced while the check runs', () => {
+    /** The test's store, where the next of `replacements` is uploaded right after each look, as a client racing its own send would. */
+    const racing = (replacements: Buffer[]) => ({
+      createUpload: blobs.createUpload.bind(blobs),
+      publish: blobs.publish.bind(blobs),
+      stat: async (key: string) => {
+        const seen = await blobs.stat(key);
+        const next = replacements.shift();
+        if (next) await upload(key, next);
+        return seen;
+      },
+    });
+    const png = (fill: number) => Buffer.concat([PNG, Buffer.alloc(24, fill)]);
+
+    it('checks the newer bytes instead of publishing the ones it looked at', async () => {
+      const senderId = randomUUID();
+      const key = await granted(senderId, 'image/png', 40);
+      await upload(key, png(1), 'image/png');
+      const script = Buffer.from('<svg><script>alert(1)</script></svg>'.padEnd(40));
+      const check = handleCheckAttachments({ grants, blobs: racing([script]), clock: () => now });
+      const refusal = await check(senderId, [key]).then(
+        () => null,
+        (error: unknown) => error,
+      );
+      expect(refusal).toMatchObject({ message: `attachment ${key}: the bytes are not image/png` });
+      expect(await uploadedAtOf(key)).toBeNull();
+      expect(await blobs.read(key)).toBeNull();
+    });
+
+    it('publishes the newer bytes once they pass', async () => {
+      const senderId = randomUUID();
+      const key = await granted(senderId, 'image/png', 40);
+      await upload(key, png(1), 'image/png');
+      const check = handleCheckAttachments({ grants, blobs: racing([png(2)]), clock: () => now });
+      await expect(check(senderId, [key])).resolves.toBeUndefined();
+      const published = await blobs.read(key);
+      expect(Buffer.concat(await published!.stream.toArray()).equals(png(2))).toBe(true);
+      expect(await uploadedAtOf(key)).toBe(now.toISOString());
+    });
+
+    it('answers conflict, publishing nothing, while the upload keeps changing', async () => {
+      const senderId = randomUUID();
+      const key = await granted(senderId, 'image/png', 40);
+      await upload(key, png(1), 'image/png');
+      const check = handleCheckAttachments({
+        grants,
+        blobs: racing([png(2), png(3), png(4)]),
+        clock: () => now,
+      });
+      const refusal = await check(senderId, [key]).then(
+        () => null,
+        (error: unknown) => error,
+      );
+      expect(refusal).toBeInstanceOf(ConflictError);
+      expect(await uploadedAtOf(key)).toBeNull();
+      expect(await blobs.read(key)).toBeNull();
     });
   });
 });

@@ -90,6 +90,33 @@ describe.each<TestMode>(['embedded', 'postgres'])('attachments on local disk (%s
     expect(Buffer.from(await download.arrayBuffer()).equals(bytes)).toBe(true);
   });
 
+  it('refuses to replace the bytes of a sent attachment (409), and keeps serving them', async () => {
+    const png = Buffer.concat([PNG_SIGNATURE, randomBytes(300)]);
+    const other = Buffer.concat([PNG_SIGNATURE, randomBytes(300)]);
+    const upload = await uploaded(alice, png, 'image/png');
+    const sent = await send(alice, [upload.key]);
+    expect(sent.status).toBe(201);
+
+    const replaced = await put(upload.uploadUrl, upload.headers, other);
+    expect(replaced.status).toBe(409);
+    expect(await replaced.json()).toMatchObject({ error: { code: 'conflict' } });
+    const page = await bob.api.get(`/v1/conversations/${conversationId}/messages`);
+    const [attachment] = page.body.items.find((item: { id: string }) => item.id === sent.body.id).attachments;
+    const download = await fetch(absolute(attachment.url));
+    expect(Buffer.from(await download.arrayBuffer()).equals(png)).toBe(true);
+  });
+
+  it('sends the bytes uploaded last when the upload is replaced before the message', async () => {
+    const first = randomBytes(500);
+    const second = randomBytes(500);
+    const upload = await uploaded(alice, first);
+    expect((await put(upload.uploadUrl, upload.headers, second)).status).toBe(200);
+    const sent = await send(alice, [upload.key]);
+    expect(sent.status).toBe(201);
+    const download = await fetch(absolute(sent.body.attachments[0].url));
+    expect(Buffer.from(await download.arrayBuffer()).equals(second)).toBe(true);
+  });
+
   it('serves allow-listed images inline, and HTML or SVG never', async () => {
     for (const [contentType, disposition] of [
       ['image/png', 'inline'],

@@ -7,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient, registerUser, type RegisteredUser } from '../../test/support/api-client.js';
 import { startTestServer, type TestServer } from '../../test/support/server.js';
 
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
 /**
  * The whole flow with `S3_ENDPOINT` set: the client talks to the S3 server directly, never
  * to /v1/blobs, at `S3_PUBLIC_ENDPOINT` (here the same s3rver named `localhost`).
@@ -103,5 +105,44 @@ describe('attachments in S3 (s3rver started here)', () => {
     });
     expect(sent.status).toBe(400);
     expect(sent.body.error).toMatchObject({ code: 'bad_request', details: { field: 'attachments' } });
+  });
+
+  it('keeps serving the PNG a message was sent with when its still valid upload URL is used again', async () => {
+    const created = await alice.api.post('/v1/conversations', { kind: 'direct', memberIds: [bob.id] });
+    const conversationId = created.body.id as string;
+    const png = Buffer.concat([PNG_SIGNATURE, randomBytes(120)]);
+    // Same size and type header as the grant, so S3 takes it: only the bytes differ.
+    const script = Buffer.from(
+      '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'.padEnd(128),
+    );
+    const upload = await alice.api.post('/v1/attachments', {
+      filename: 'cat.png',
+      contentType: 'image/png',
+      size: png.length,
+    });
+    const put = (bytes: Buffer) =>
+      fetch(upload.body.uploadUrl, { method: 'PUT', headers: upload.body.headers, body: bytes });
+    expect((await put(png)).status).toBe(200);
+    const sent = await alice.api.post(`/v1/conversations/${conversationId}/messages`, {
+      clientMsgId: randomUUID(),
+      body: 'a cat',
+      attachments: [upload.body.key],
+    });
+    expect(sent.status).toBe(201);
+
+    expect((await put(script)).status).toBe(200);
+    const page = await bob.api.get(`/v1/conversations/${conversationId}/messages`);
+    const download = await fetch(page.body.items.at(-1).attachments[0].url);
+    expect(download.status).toBe(200);
+    expect(Buffer.from(await download.arrayBuffer()).equals(png)).toBe(true);
+    // A second message with the key still carries the checked PNG.
+    const again = await alice.api.post(`/v1/conversations/${conversationId}/messages`, {
+      clientMsgId: randomUUID(),
+      body: 'the cat again',
+      attachments: [upload.body.key],
+    });
+    expect(again.status).toBe(201);
+    const second = await fetch(again.body.attachments[0].url);
+    expect(Buffer.from(await second.arrayBuffer()).equals(png)).toBe(true);
   });
 });

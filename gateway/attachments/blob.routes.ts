@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { ForbiddenError, NotFoundError, ValidationError } from '../../domain/errors.js';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../domain/errors.js';
 import { contentDispositionOf, isInlineType } from '../../infra/blobs/content-disposition.js';
 import type { LocalBlobStore } from '../../infra/blobs/local/local.blob-store.js';
 import { HttpError } from '../http-errors.js';
@@ -17,7 +17,7 @@ const grantQuery = z.object({
 
 /**
  * The local-disk engine's signed URLs: `PUT /v1/blobs/<key>` stores an upload,
- * `GET /v1/blobs/<key>` serves it. The signature in the query is the only
+ * `GET /v1/blobs/<key>` serves it once published (a message referenced it). The signature in the query is the only
  * credential (no bearer token: a browser `<img>` must be able to load it).
  */
 export const blobRoutes =
@@ -60,6 +60,10 @@ export const blobRoutes =
           throw new ValidationError(`the bytes are not ${grant.contentType}`, 'content-type');
         if (outcome === 'too_small')
           throw new ValidationError(`the upload must be exactly ${size} bytes`, 'content-length');
+        if (outcome === 'published')
+          throw new ConflictError(
+            'this attachment was sent already and cannot change; upload under a new key',
+          );
         return reply.code(200).send();
       },
     );

@@ -20,6 +20,12 @@ export interface ConformanceOptions {
    * then reported skipped, with one line saying why, never passed.
    */
   signaturesUnchecked?: string;
+  /**
+   * Why the server cannot refuse a copy whose source changed (it ignores
+   * `x-amz-copy-source-if-match`): publishing an upload replaced after its check
+   * is then reported skipped, never passed.
+   */
+  conditionalCopyUnchecked?: string;
 }
 
 /** The guarantees of `BlobStore`'s TSDoc, checked over real HTTP against one engine. */
@@ -28,13 +34,19 @@ export function blobStoreConformance(
   setUp: () => Promise<BlobStoreFixture>,
   options: ConformanceOptions = {},
 ): void {
-  const { signaturesUnchecked } = options;
+  const { signaturesUnchecked, conditionalCopyUnchecked } = options;
   if (signaturesUnchecked) {
     process.stdout.write(
       `blob store (${engine}): size and content-type refusal cases skipped: ${signaturesUnchecked}\n`,
     );
   }
+  if (conditionalCopyUnchecked) {
+    process.stdout.write(
+      `blob store (${engine}): publishing an upload replaced after its check skipped: ${conditionalCopyUnchecked}\n`,
+    );
+  }
   const enforced = signaturesUnchecked ? it.skip : it;
+  const conditionalCopy = conditionalCopyUnchecked ? it.skip : it;
 
   describe(`blob store (${engine})`, () => {
     let fixture: BlobStoreFixture;
@@ -57,6 +69,17 @@ export function blobStoreConformance(
     };
     const put = (url: string, headers: Record<string, string>, bytes: Buffer) =>
       fetch(url, { method: 'PUT', headers, body: bytes });
+    /** Publishes what `stat` sees under `key`, as a message's first reference does. */
+    const publish = async (key: string) => {
+      const found = await store.stat(key);
+      expect(found).not.toBeNull();
+      expect(await store.publish(key, found!.version)).toBe(true);
+    };
+    const download = async (key: string) => {
+      const { url } = await store.createDownload({ key, filename: 'a.bin', contentType: 'application/pdf' });
+      const response = await fetch(absolute(url));
+      return { status: response.status, bytes: Buffer.from(await response.arrayBuffer()) };
+    };
 
     it('takes exactly the bytes and type an upload URL was signed for, and stat then sees them', async () => {
       const key = keyOf();
@@ -66,23 +89,72 @@ export function blobStoreConformance(
       expect(ticket.method).toBe('PUT');
       expect(ticket.expiresAt.getTime()).toBeGreaterThan(Date.now());
       expect(response.status).toBe(200);
-      expect(await store.stat(key)).toEqual({
-        size: bytes.length,
-        firstBytes: bytes.subarray(0, SNIFF_BYTES),
-      });
+      const found = await store.stat(key);
+      expect(found).toMatchObject({ size: bytes.length, firstBytes: bytes.subarray(0, SNIFF_BYTES) });
+      expect(found?.version).not.toBe('');
     });
 
     it('gives stat all the bytes of an object shorter than the sniffed prefix', async () => {
       const key = keyOf();
       const bytes = Buffer.from('hello');
       await upload(key, 'text/plain', bytes);
-      expect(await store.stat(key)).toEqual({ size: 5, firstBytes: bytes });
+      expect(await store.stat(key)).toMatchObject({ size: 5, firstBytes: bytes });
     });
+
+    it('serves an upload only once it is published, and publishes nothing where nothing was uploaded', async () => {
+      const key = keyOf();
+      const bytes = randomBytes(3000);
+      await upload(key, 'application/pdf', bytes);
+      expect((await download(key)).status).toBe(404);
+      await publish(key);
+      const served = await download(key);
+      expect(served.status).toBe(200);
+      expect(served.bytes.equals(bytes)).toBe(true);
+      expect(await store.publish(keyOf(), 'any')).toBe(false);
+    });
+
+    it('keeps what was published: a later PUT through a valid upload URL changes neither downloads nor stat', async () => {
+      const key = keyOf();
+      const first = randomBytes(4000);
+      const { ticket } = await upload(key, 'application/pdf', first);
+      await publish(key);
+      const later = await put(absolute(ticket.url), ticket.headers, randomBytes(4000));
+      await later.arrayBuffer();
+      // Local disk refuses it (409); S3 cannot, and stores it where nothing serves it.
+      expect([200, 409]).toContain(later.status);
+      const served = await download(key);
+      expect(served.status).toBe(200);
+      expect(served.bytes.equals(first)).toBe(true);
+      const found = await store.stat(key);
+      expect(found?.firstBytes.equals(first.subarray(0, SNIFF_BYTES))).toBe(true);
+      // Publishing again, as a second message with the key would, leaves the first bytes.
+      expect(await store.publish(key, found!.version)).toBe(true);
+      expect((await download(key)).bytes.equals(first)).toBe(true);
+    });
+
+    conditionalCopy(
+      'refuses to publish an upload replaced after it was checked, then publishes the new one',
+      async () => {
+        const key = keyOf();
+        const checked = randomBytes(2000);
+        const replacement = randomBytes(2000);
+        const { ticket } = await upload(key, 'application/pdf', checked);
+        const seen = await store.stat(key);
+        await (await put(absolute(ticket.url), ticket.headers, replacement)).arrayBuffer();
+        expect(await store.publish(key, seen!.version)).toBe(false);
+        expect((await download(key)).status).toBe(404);
+        const again = await store.stat(key);
+        expect(again?.firstBytes.equals(replacement.subarray(0, SNIFF_BYTES))).toBe(true);
+        expect(await store.publish(key, again!.version)).toBe(true);
+        expect((await download(key)).bytes.equals(replacement)).toBe(true);
+      },
+    );
 
     it('serves a download with its content type and as an attachment, byte for byte', async () => {
       const key = keyOf();
       const bytes = randomBytes(5000);
       await upload(key, 'application/pdf', bytes);
+      await publish(key);
       const { url } = await store.createDownload({
         key,
         filename: 'report 1.pdf',
@@ -104,6 +176,7 @@ export function blobStoreConformance(
         // Starts like a PNG: the local engine refuses an inline type its bytes contradict.
         const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
         await upload(key, contentType, Buffer.concat([png, randomBytes(92)]));
+        await publish(key);
         const { url } = await store.createDownload({ key, filename: 'picture', contentType });
         const response = await fetch(absolute(url));
         expect(response.status).toBe(200);
@@ -133,6 +206,7 @@ export function blobStoreConformance(
     it('refuses expired upload and download URLs', async () => {
       const key = keyOf();
       await upload(key, 'text/plain', randomBytes(10));
+      await publish(key);
       // A store whose clock is a day behind issues URLs that expired long ago.
       const past = await fixture.open(() => new Date(Date.now() - 24 * 60 * 60 * 1000));
       stores.push(past);

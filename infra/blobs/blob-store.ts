@@ -6,7 +6,12 @@
  * Guarantees every engine keeps (`blob-store.conformance.ts` checks them):
  * - An upload URL accepts one PUT of exactly `size` bytes with the `Content-Type`
  *   given, before `expiresAt`; any other size, type, key or a late request is refused
- *   and stores nothing. Re-uploading before expiry replaces the bytes.
+ *   and stores nothing. Re-uploading before expiry replaces the upload's bytes.
+ * - An upload is not downloadable until it is published (`publish`, when a message
+ *   first references its key), and what is published is final: an upload URL that
+ *   is still valid cannot change it (the local engine refuses the PUT; S3 stores it
+ *   aside, where nothing serves it). So the bytes a recipient gets are the bytes that
+ *   were checked when the message was sent.
  * - A download URL serves the bytes until `expiresAt` with the content type given and
  *   `Content-Disposition: attachment` unless the type is on the inline allow-list
  *   (`content-disposition.ts`); it is refused afterwards.
@@ -19,8 +24,18 @@ export interface BlobStore {
   readonly engine: 'local' | 's3';
   createUpload(request: UploadRequest): Promise<SignedUpload>;
   createDownload(request: DownloadRequest): Promise<SignedDownload>;
-  /** What is stored under `key`, or null when nothing was uploaded there. */
+  /**
+   * The bytes published under `key`, else those uploaded under it and not yet
+   * published, else null (nothing was uploaded there).
+   */
   stat(key: string): Promise<BlobStat | null>;
+  /**
+   * Makes the upload `stat` described as `version` the bytes downloads of `key`
+   * serve, for good. False when the upload is no longer that version (uploaded
+   * again meanwhile: `stat` again) or there is none; true when `key` is already
+   * published (someone else's `publish` of a checked upload won).
+   */
+  publish(key: string, version: string): Promise<boolean>;
   /** Throws when the store cannot be reached (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -40,6 +55,8 @@ export interface BlobStat {
   size: number;
   /** The first `ContentSniffer.headBytes` bytes, or all of them when the object is shorter. */
   firstBytes: Buffer;
+  /** Names these very bytes, for `publish`: another upload to the key has another version. */
+  version: string;
 }
 
 export interface UploadRequest {

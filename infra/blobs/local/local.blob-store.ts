@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream, type ReadStream } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { link, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -37,13 +37,16 @@ export interface LocalBlobStoreOptions {
 }
 
 export type GrantCheck = { ok: true; grant: BlobGrant } | { ok: false; reason: string };
-export type UploadOutcome = 'stored' | 'too_large' | 'too_small' | 'type_mismatch';
+export type UploadOutcome = 'stored' | 'too_large' | 'too_small' | 'type_mismatch' | 'published';
 
 /**
  * The embedded engine: bytes on local disk, and URLs that Parley serves itself
  * (`gateway/attachments/blob.routes.ts`), signed with HMAC-SHA256 over the key,
  * method, content type, size (PUT) or filename (GET), and expiry. The signing key
  * is generated once and kept beside the bytes, so URLs survive a restart.
+ *
+ * Uploads land in `incoming/<key>`; publishing hard-links the checked file to
+ * `blobs/<key>`, which downloads read and no upload ever writes.
  */
 export class LocalBlobStore implements BlobStore {
   readonly engine = 'local';
@@ -110,16 +113,50 @@ export class LocalBlobStore implements BlobStore {
 
   async stat(key: string): Promise<BlobStat | null> {
     if (!LocalBlobStore.isKey(key)) return null;
-    const file = await open(this.pathOf(key), 'r').catch(nullWhenMissing);
+    const file =
+      (await open(this.pathOf(key), 'r').catch(nullWhenMissing)) ??
+      (await open(this.incomingPathOf(key), 'r').catch(nullWhenMissing));
     if (!file) return null;
     try {
-      // One handle for both answers: a re-upload renamed in between cannot mix two objects.
-      const { size } = await file.stat();
+      // One handle for every answer: a re-upload renamed in between cannot mix two objects.
+      const identity = await file.stat({ bigint: true });
+      const size = Number(identity.size);
       const firstBytes = Buffer.alloc(Math.min(size, this.sniffer.headBytes));
       const { bytesRead } = await file.read(firstBytes, 0, firstBytes.length, 0);
-      return { size, firstBytes: firstBytes.subarray(0, bytesRead) };
+      return { size, firstBytes: firstBytes.subarray(0, bytesRead), version: versionOf(identity) };
     } finally {
       await file.close();
+    }
+  }
+
+  /**
+   * Claims the upload by renaming it to a name of its own (atomic: whatever file is
+   * there then is the one claimed), and links it to the published name only if it
+   * is the version that was checked. `link` refuses an existing name, so the first
+   * publish of a key is the last.
+   */
+  async publish(key: string, version: string): Promise<boolean> {
+    if (!LocalBlobStore.isKey(key)) return false;
+    if (await this.isPublished(key)) return true;
+    const incoming = this.incomingPathOf(key);
+    const claimed = path.join(this.dir, 'tmp', randomUUID());
+    try {
+      await rename(incoming, claimed);
+    } catch (error) {
+      nullWhenMissing(error); // anything but "no upload there" is a fault
+      return this.isPublished(key);
+    }
+    try {
+      if (versionOf(await stat(claimed, { bigint: true })) !== version) {
+        // Uploaded again since it was checked: put the newer upload back unless a newer one still came.
+        await link(claimed, incoming).catch(unlessExists);
+        return false;
+      }
+      await mkdir(path.dirname(this.pathOf(key)), { recursive: true });
+      await link(claimed, this.pathOf(key)).catch(unlessExists);
+      return true;
+    } finally {
+      await rm(claimed, { force: true });
     }
   }
 
@@ -143,10 +180,12 @@ export class LocalBlobStore implements BlobStore {
 
   /**
    * Streams `body` to disk, refusing it as soon as it passes `size` bytes, or as soon
-   * as its first bytes contradict `contentType` (the sniffer);
-   * it becomes visible under `key` only when complete (written aside, then renamed).
+   * as its first bytes contradict `contentType` (the sniffer), or at once when `key`
+   * is published already; it becomes the upload under `key` only when complete
+   * (written aside, then renamed).
    */
   async write(key: string, size: number, body: Readable, contentType = ''): Promise<UploadOutcome> {
+    if (await this.isPublished(key)) return 'published';
     const partial = path.join(this.dir, 'tmp', randomUUID());
     let received = 0;
     let head = Buffer.alloc(0);
@@ -182,16 +221,20 @@ export class LocalBlobStore implements BlobStore {
       // A body shorter than the sniffed prefix is judged on what there is.
       if (outcome === 'stored' && !sniffed()) outcome = 'type_mismatch';
       if (outcome !== 'stored') return outcome;
-      await mkdir(path.dirname(this.pathOf(key)), { recursive: true });
-      await rename(partial, this.pathOf(key));
+      const incoming = this.incomingPathOf(key);
+      await mkdir(path.dirname(incoming), { recursive: true });
+      await rename(partial, incoming);
       renamed = true;
-      return outcome;
+      // Published while this upload streamed: it would never be served, so it is not kept.
+      if (!(await this.isPublished(key))) return outcome;
+      await rm(incoming, { force: true });
+      return 'published';
     } finally {
       if (!renamed) await rm(partial, { force: true });
     }
   }
 
-  /** The stored bytes of `key`, or null. */
+  /** The published bytes of `key`, or null. */
   async read(key: string): Promise<{ stream: ReadStream; size: number } | null> {
     if (!LocalBlobStore.isKey(key)) return null;
     const found = await stat(this.pathOf(key)).catch(nullWhenMissing);
@@ -207,9 +250,35 @@ export class LocalBlobStore implements BlobStore {
     return `${LOCAL_BLOB_ROUTE_PREFIX}${grant.key}?${grantQuery(grant, signGrant(this.secret, grant))}`;
   }
 
+  private isPublished(key: string): Promise<boolean> {
+    return stat(this.pathOf(key)).then(
+      () => true,
+      (error: unknown) => nullWhenMissing(error) ?? false,
+    );
+  }
+
+  /** Published bytes. */
   private pathOf(key: string): string {
     return path.join(this.dir, 'blobs', ...key.split('/'));
   }
+
+  /** The upload, until it is published. */
+  private incomingPathOf(key: string): string {
+    return path.join(this.dir, 'incoming', ...key.split('/'));
+  }
+}
+
+/**
+ * A file's identity: every upload is a new file (written aside, renamed into
+ * place), so another upload has another inode, or at least another mtime should
+ * the inode number be reused.
+ */
+function versionOf(identity: { ino: bigint; mtimeNs: bigint }): string {
+  return `${identity.ino}-${identity.mtimeNs}`;
+}
+
+function unlessExists(error: unknown): void {
+  if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
 }
 
 function nullWhenMissing(error: unknown): null {

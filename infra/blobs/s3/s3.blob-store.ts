@@ -1,6 +1,9 @@
 import {
+  CopyObjectCommand,
   CreateBucketCommand,
+  DeleteObjectCommand,
   GetObjectCommand,
+  HeadObjectCommand,
   HeadBucketCommand,
   PutObjectCommand,
   S3Client,
@@ -36,11 +39,19 @@ export interface S3BlobStoreOptions {
   now?: () => Date;
 }
 
+/** Where uploads land until published; nothing serves objects under it. */
+const INCOMING_PREFIX = 'incoming/';
+
 /**
  * S3 (or MinIO, or any S3-compatible server): presigned URLs that the store
  * itself enforces. An upload URL signs `content-length` and `content-type`, so S3
  * refuses a body of another size or type; a download URL carries the content type
  * and `Content-Disposition` S3 answers with.
+ *
+ * Uploads go to `incoming/<key>`, downloads read `<key>`: publishing copies the
+ * checked upload across (only if its ETag is still the one checked) and deletes it.
+ * An upload URL cannot be revoked, but what it writes later is never served.
+ * Nothing else deletes under `incoming/`: a lifecycle rule can (README).
  */
 export class S3BlobStore implements BlobStore {
   readonly engine = 's3';
@@ -94,7 +105,7 @@ export class S3BlobStore implements BlobStore {
     const expiresAt = this.expiry();
     const command = new PutObjectCommand({
       Bucket: this.bucket,
-      Key: request.key,
+      Key: INCOMING_PREFIX + request.key,
       ContentType: request.contentType,
       ContentLength: request.size,
     });
@@ -123,24 +134,65 @@ export class S3BlobStore implements BlobStore {
     return { url, expiresAt };
   }
 
+  async stat(key: string): Promise<BlobStat | null> {
+    return (await this.head(key)) ?? (await this.head(INCOMING_PREFIX + key));
+  }
+
+  async publish(key: string, version: string): Promise<boolean> {
+    // Published already: the copy below would overwrite it. (S3 has `If-None-Match`
+    // on copies, but S3-compatible servers that lack it may refuse the request.)
+    if ((await this.etagOf(key)) !== null) return true;
+    const incoming = INCOMING_PREFIX + key;
+    try {
+      await this.client.send(
+        new CopyObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          CopySource: `${this.bucket}/${incoming}`,
+          // Uploaded again since it was checked: S3 answers 412 and copies nothing.
+          CopySourceIfMatch: version,
+        }),
+      );
+    } catch (error) {
+      if (isPreconditionFailed(error)) return false;
+      if (!isMissing(error)) throw error;
+      // The upload is gone: a concurrent publish of it just finished, or it never was.
+      return (await this.etagOf(key)) !== null;
+    }
+    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: incoming }));
+    return true;
+  }
+
   /**
    * One ranged GET: the bytes never pass through Parley on upload, so their first
    * bytes are read here, and the size comes from `Content-Range` (`bytes 0-11/<size>`).
    */
-  async stat(key: string): Promise<BlobStat | null> {
+  private async head(name: string): Promise<BlobStat | null> {
     try {
       const object = await this.client.send(
-        new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: `bytes=0-${this.headBytes - 1}` }),
+        new GetObjectCommand({ Bucket: this.bucket, Key: name, Range: `bytes=0-${this.headBytes - 1}` }),
       );
       const body = Buffer.from((await object.Body?.transformToByteArray()) ?? []);
       // A server that ignores Range answers 200 with the whole object (read in full, at
       // most ATTACHMENT_MAX_BYTES): its length is the size.
       const size = sizeOfRange(object.ContentRange) ?? object.ContentLength ?? body.length;
-      return { size, firstBytes: body.subarray(0, this.headBytes) };
+      return { size, firstBytes: body.subarray(0, this.headBytes), version: object.ETag ?? '' };
     } catch (error) {
       if (isMissing(error)) return null;
-      // No byte 0 to serve: the object exists and is empty.
-      if (isUnsatisfiableRange(error)) return { size: 0, firstBytes: Buffer.alloc(0) };
+      if (!isUnsatisfiableRange(error)) throw error;
+      // No byte 0 to serve: the object exists and is empty (or was deleted just now).
+      const version = await this.etagOf(name);
+      return version === null ? null : { size: 0, firstBytes: Buffer.alloc(0), version };
+    }
+  }
+
+  /** The object's ETag, or null when there is no such object. */
+  private async etagOf(name: string): Promise<string | null> {
+    try {
+      const object = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: name }));
+      return object.ETag ?? '';
+    } catch (error) {
+      if (isMissing(error)) return null;
       throw error;
     }
   }
@@ -185,6 +237,13 @@ function isUnsatisfiableRange(error: unknown): boolean {
   return (
     error instanceof S3ServiceException &&
     (error.$metadata.httpStatusCode === 416 || error.name === 'InvalidRange')
+  );
+}
+
+function isPreconditionFailed(error: unknown): boolean {
+  return (
+    error instanceof S3ServiceException &&
+    (error.$metadata.httpStatusCode === 412 || error.name === 'PreconditionFailed')
   );
 }
 
