@@ -135,7 +135,7 @@ export class S3BlobStore implements BlobStore {
   }
 
   async stat(key: string): Promise<BlobStat | null> {
-    return (await this.head(key)) ?? (await this.head(INCOMING_PREFIX + key));
+    return (await this.firstBytesOf(key)) ?? (await this.firstBytesOf(INCOMING_PREFIX + key));
   }
 
   async publish(key: string, version: string): Promise<boolean> {
@@ -167,7 +167,7 @@ export class S3BlobStore implements BlobStore {
    * One ranged GET: the bytes never pass through Parley on upload, so their first
    * bytes are read here, and the size comes from `Content-Range` (`bytes 0-11/<size>`).
    */
-  private async head(name: string): Promise<BlobStat | null> {
+  private async firstBytesOf(name: string): Promise<BlobStat | null> {
     try {
       const object = await this.client.send(
         new GetObjectCommand({ Bucket: this.bucket, Key: name, Range: `bytes=0-${this.headBytes - 1}` }),
