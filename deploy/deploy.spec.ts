@@ -220,6 +220,26 @@ describe('the Kubernetes manifests', () => {
     }
   });
 
+  it('routes the web client, the API and its docs from outside, and not /ready, /health or /metrics', () => {
+    const [ingress] = ofKind('Ingress');
+    const paths = (ingress?.spec.rules as Doc[]).flatMap((rule) => rule.http.paths as Doc[]);
+    // Kubernetes path matching: Exact is the whole path, Prefix whole segments.
+    const routed = (url: string) =>
+      paths.some(({ path: route, pathType }) =>
+        pathType === 'Exact'
+          ? url === route
+          : route === '/' || url === route || url.startsWith(`${String(route)}/`),
+      );
+    // The bundles of the last build (npm install builds the client), or a name of the same form.
+    const assets = path.join(root, 'web/dist/assets');
+    const built = (existsSync(assets) ? readdirSync(assets) : ['index-0a1b2c3d.js']).map(
+      (file) => `/assets/${file}`,
+    );
+    for (const url of ['/', ...built, '/v1/conversations', '/v1/ws', '/docs', '/docs/json'])
+      expect(routed(url), url).toBe(true);
+    for (const url of ['/ready', '/health', '/metrics']) expect(routed(url), url).toBe(false);
+  });
+
   it('has the Ingress route HTTP and the WebSocket to a Service port that exists', () => {
     const [ingress] = ofKind('Ingress');
     expect(ingress?.metadata.annotations['nginx.ingress.kubernetes.io/proxy-read-timeout']).toBeDefined();
