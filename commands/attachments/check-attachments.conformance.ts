@@ -9,8 +9,7 @@ import { SqlAttachmentRecords } from '../../readmodels/attachments/attachment-re
 import { attachmentsMigrations } from '../../readmodels/attachments/attachments.schema.js';
 import { handleCheckAttachments } from './check-attachments.handler.js';
 import { handleCreateAttachment } from './create-attachment.handler.js';
-
-const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+import { PNG_SIGNATURE } from '../../test/support/png.js';
 
 /** One blob engine, running, as the attachment handlers meet it. */
 export interface BlobEngine {

@@ -2,10 +2,10 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient, registerUser, type RegisteredUser } from '../../test/support/api-client.js';
 import { startTestServer, type TestMode, type TestServer } from '../../test/support/server.js';
+import { PNG_SIGNATURE } from '../../test/support/png.js';
 import { WsClient } from '../../test/support/ws-client.js';
 
 const MAX_BYTES = 2 * 1024 * 1024;
-const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 interface Upload {
   key: string;

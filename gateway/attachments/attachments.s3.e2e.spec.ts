@@ -5,9 +5,8 @@ import path from 'node:path';
 import S3rver from 's3rver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient, registerUser, type RegisteredUser } from '../../test/support/api-client.js';
+import { PNG_SIGNATURE } from '../../test/support/png.js';
 import { startTestServer, type TestServer } from '../../test/support/server.js';
-
-const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 /**
  * The whole flow with `S3_ENDPOINT` set: the client talks to the S3 server directly, never

@@ -17,8 +17,9 @@ const grantQuery = z.object({
 
 /**
  * The local-disk engine's signed URLs: `PUT /v1/blobs/<key>` stores an upload,
- * `GET /v1/blobs/<key>` serves it once published (a message referenced it). The signature in the query is the only
- * credential (no bearer token: a browser `<img>` must be able to load it).
+ * `GET /v1/blobs/<key>` serves it once published (a message referenced it). The
+ * signature in the query is the only credential (no bearer token: a browser
+ * `<img>` must be able to load it).
  */
 export const blobRoutes =
   (store: LocalBlobStore, maxBytes: number): FastifyPluginAsync =>

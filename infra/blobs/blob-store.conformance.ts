@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SNIFF_BYTES } from '../../domain/attachments/magic-numbers.js';
+import { PNG_SIGNATURE } from '../../test/support/png.js';
 import type { BlobStore } from './blob-store.js';
 
 export interface BlobStoreFixture {
@@ -174,8 +175,7 @@ export function blobStoreConformance(
       ] as const) {
         const key = keyOf();
         // Starts like a PNG: the local engine refuses an inline type its bytes contradict.
-        const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-        await upload(key, contentType, Buffer.concat([png, randomBytes(92)]));
+        await upload(key, contentType, Buffer.concat([PNG_SIGNATURE, randomBytes(92)]));
         await publish(key);
         const { url } = await store.createDownload({ key, filename: 'picture', contentType });
         const response = await fetch(absolute(url));

@@ -12,7 +12,7 @@
  */
 export interface UnreadCounters {
   /** Which engine this is, for logs. */
-  readonly engine: 'redis' | 'memory';
+  readonly engine: 'redis';
 
   /**
    * Applies `changes` in order, each atomically, each at most once (see

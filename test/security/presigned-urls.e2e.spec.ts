@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient, registerUser, type RegisteredUser } from '../support/api-client.js';
 import type { TestServer } from '../support/server.js';
 import { startSecurityServer } from './support/security-server.js';
+import { PNG_SIGNATURE } from '../support/png.js';
 
 /*
  * Signed upload URLs whose declared type the bytes contradict. Tampered signatures,
@@ -10,7 +11,6 @@ import { startSecurityServer } from './support/security-server.js';
  * URLs past their expiry in infra/blobs/blob-store.conformance.ts.
  */
 
-const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 const JPEG = Buffer.from([0xff, 0xd8, 0xff, 0xe0]);
 const HTML = Buffer.from('<html><script>alert(document.cookie)</script></html>');
 
@@ -52,7 +52,7 @@ describe('presigned uploads whose bytes contradict their declared type', () => {
   it.each<[string, string, Buffer]>([
     ['HTML declared as image/png', 'image/png', HTML],
     ['a JPEG declared as image/png', 'image/png', Buffer.concat([JPEG, randomBytes(60)])],
-    ['a PNG declared as image/gif', 'image/gif', Buffer.concat([PNG, randomBytes(60)])],
+    ['a PNG declared as image/gif', 'image/gif', Buffer.concat([PNG_SIGNATURE, randomBytes(60)])],
     ['random bytes declared as image/webp', 'image/webp', randomBytes(64)],
     ['HTML declared as image/jpeg', 'image/jpeg', HTML],
   ])('refuses %s with 400, and the key stays unusable', async (_, contentType, bytes) => {
@@ -68,7 +68,7 @@ describe('presigned uploads whose bytes contradict their declared type', () => {
   });
 
   it.each<[string, string, Buffer]>([
-    ['a PNG', 'image/png', Buffer.concat([PNG, randomBytes(60)])],
+    ['a PNG', 'image/png', Buffer.concat([PNG_SIGNATURE, randomBytes(60)])],
     ['a JPEG', 'image/jpeg', Buffer.concat([JPEG, randomBytes(60)])],
     ['a GIF', 'image/gif', Buffer.concat([Buffer.from('GIF89a'), randomBytes(60)])],
     [
