@@ -155,4 +155,91 @@ export const eventStoreMigrations: Migration[] = [
       $fn$;
     `,
   },
+  {
+    // The function above decides append after append in PL/pgSQL, a few microseconds
+    // per statement, and matches events to appends with a join that grows with the
+    // square of the batch: two thirds of the database's work under a chat load. Each
+    // node keeps one append per stream in flight, so a batch almost always holds
+    // distinct streams and fresh ids; then every append can be decided at once.
+    id: '002-set-based-append',
+    sql: `
+      alter function parley_append(text[], text[], int[], uuid[], text[], text[], text[], int)
+        rename to parley_append_in_order;
+
+      -- Same arguments and answers as parley_append_in_order, which still decides a
+      -- batch that names a stream twice (one append sees the one before) or carries
+      -- ids seen before (retries) or twice.
+      create function parley_append(
+        streams text[], expectations text[], counts int[],
+        ids uuid[], types text[], datas text[], metas text[],
+        hold_ms int default 0) returns jsonb
+      language plpgsql set enable_seqscan = off as $fn$
+      declare
+        head bigint;
+        results jsonb;
+        new_head bigint;
+        event_kept boolean[];
+        event_positions bigint[];
+        event_streams text[];
+        event_revisions bigint[];
+      begin
+        if (select count(distinct s) <> count(*) from unnest(streams) s)
+           or (select count(distinct id) <> count(*) from unnest(ids) id) then
+          return parley_append_in_order(streams, expectations, counts, ids, types, datas, metas, hold_ms);
+        end if;
+        perform pg_advisory_xact_lock(hashtext('parley_event_log'));
+        if exists (select 1 from es_events where event_id = any(ids)) then
+          -- It takes the lock again: advisory locks stack within a transaction.
+          return parley_append_in_order(streams, expectations, counts, ids, types, datas, metas, hold_ms);
+        end if;
+        select coalesce(max(position), 0) into head from es_events;
+
+        -- One row per append: its stream's revision, whether its expectation holds,
+        -- and the head once it is written (accepted appends take positions in order);
+        -- then one array element per event, in the order of ids, for the insert to
+        -- zip with the event arrays.
+        with decided as (
+          select a.i, a.stream, a.wanted, r.current_rev,
+                 case a.expected
+                   when 'any' then true
+                   when 'no_stream' then r.current_rev is null
+                   when 'stream_exists' then r.current_rev is not null
+                   else r.current_rev is not distinct from a.expected::bigint
+                 end as ok
+            from unnest(streams, expectations, counts) with ordinality a(stream, expected, wanted, i)
+            left join lateral (select max(x.revision) as current_rev
+                                 from es_events x where x.stream_name = a.stream) r on true
+        ), placed as (
+          select d.*, head + sum(case when d.ok then d.wanted else 0 end) over (order by d.i) as head_after
+            from decided d
+        )
+        select (select coalesce(jsonb_agg(
+                         case when p.ok
+                           then jsonb_build_object('r', coalesce(p.current_rev, -1) + p.wanted, 'p', p.head_after::text)
+                           else jsonb_build_object('err', 'wrong_expected_version', 'actual', p.current_rev)
+                         end order by p.i), '[]') from placed p),
+               (select coalesce(max(p.head_after), head) from placed p),
+               array_agg(p.ok order by p.i, k),
+               array_agg(p.head_after - p.wanted + k order by p.i, k),
+               array_agg(p.stream order by p.i, k),
+               array_agg(coalesce(p.current_rev, -1) + k order by p.i, k)
+          into results, new_head, event_kept, event_positions, event_streams, event_revisions
+          from placed p cross join lateral generate_series(1, p.wanted) k;
+
+        if new_head > head then
+          insert into es_events (position, stream_name, revision, event_id, type, data, metadata)
+          select e.position, e.stream, e.revision, e.id, e.type, e.data::json, e.meta::json
+            from unnest(event_kept, event_positions, event_streams, event_revisions, ids, types, datas, metas)
+                   e(kept, position, stream, revision, id, type, data, meta)
+           where e.kept;
+          perform pg_notify('${EVENTS_CHANNEL}', new_head::text);
+        end if;
+        if hold_ms > 0 then
+          perform pg_sleep(hold_ms / 1000.0);
+        end if;
+        return results;
+      end
+      $fn$;
+    `,
+  },
 ];
