@@ -30,6 +30,12 @@ interface CandidateRow {
  * Per member and conversation that is not muted: the newest message from someone
  * else that is older than the delay, unread, not deleted and in no digest yet.
  * Users who had a digest inside the interval wait for the next one.
+ *
+ * `due` finds, once per conversation, the newest message old enough (an index on
+ * creation time); `ready` then walks back from it and stops at the first message
+ * that counts. So a round costs a few probes per member however many unread
+ * messages are younger than the delay. Seqs follow creation times; where two
+ * nodes' clocks disagree, a message past `due`'s seq waits for a later round.
  */
 const CANDIDATES = `
   select m.user_id, m.conversation_id, m.read_seq,
@@ -40,16 +46,26 @@ const CANDIDATES = `
     left join notification_cursors nc
       on nc.user_id = m.user_id and nc.conversation_id = m.conversation_id
     cross join lateral (
-      select max(msg.seq) as to_seq
+      select old.seq
+        from messages old
+       where old.conversation_id = m.conversation_id
+         and old.created_at <= $1::timestamptz - make_interval(secs => $2)
+       order by old.created_at desc
+       limit 1
+    ) due
+    cross join lateral (
+      select msg.seq as to_seq
         from messages msg
        where msg.conversation_id = m.conversation_id
          and msg.seq > greatest(m.read_seq, coalesce(nc.notified_seq, 0))
+         and msg.seq <= due.seq
          and msg.sender_id <> m.user_id
          and not msg.deleted
          and msg.created_at <= $1::timestamptz - make_interval(secs => $2)
+       order by msg.seq desc
+       limit 1
     ) ready
    where c.last_seq > greatest(m.read_seq, coalesce(nc.notified_seq, 0))
-     and ready.to_seq is not null
      and not exists (select 1 from conversation_mutes mu
                       where mu.user_id = m.user_id and mu.conversation_id = m.conversation_id)
      and not exists (select 1 from notification_outbox o
