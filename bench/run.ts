@@ -1,4 +1,5 @@
 import { benchConnections } from './connections.bench.js';
+import { benchDigest } from './digest.bench.js';
 import { benchEventStore } from './eventstore.bench.js';
 import { benchFanout } from './fanout.bench.js';
 import { benchRebuild } from './rebuild.bench.js';
@@ -14,6 +15,7 @@ const workloads: Record<string, (args: string[]) => Promise<void>> = {
   fanout: benchFanout,
   connections: benchConnections,
   rebuild: benchRebuild,
+  digest: benchDigest,
 };
 
 const [name, ...args] = process.argv.slice(2);
