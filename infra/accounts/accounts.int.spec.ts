@@ -6,7 +6,7 @@ import { DuplicateAccountError, SqlAccountStore } from './account-store.js';
 import { accountsMigrations } from './accounts.schema.js';
 import { loadOrCreateJwtSecret } from './jwt-secret.js';
 import { SqlRefreshTokenStore } from './refresh-token-store.js';
-import { openTestSql, sqlEngines } from './testing/sql-engines.js';
+import { openTestSql, sqlEngines } from '../sql/testing/sql-engines.js';
 
 describe.each(sqlEngines)('the credentials store (%s)', (engine) => {
   let sql: SqlClient;
@@ -15,7 +15,7 @@ describe.each(sqlEngines)('the credentials store (%s)', (engine) => {
   let tokens: SqlRefreshTokenStore;
 
   beforeAll(async () => {
-    ({ sql, close } = await openTestSql(engine));
+    ({ sql, close } = await openTestSql(engine, 'accounts'));
     await migrate(sql, 'accounts', accountsMigrations);
     accounts = new SqlAccountStore(sql);
     tokens = new SqlRefreshTokenStore(sql, { ttlSeconds: 3600 });

@@ -7,7 +7,7 @@ import { migrate } from '../sql/migrate.js';
 import { accountsMigrations } from './accounts.schema.js';
 import { createRedisPasswordResetCodeStore } from './password-reset-codes.redis.js';
 import { createSqlPasswordResetCodeStore, passwordResetCodesMigrations } from './password-reset-codes.sql.js';
-import { openTestSql } from './testing/sql-engines.js';
+import { openTestSql } from '../sql/testing/sql-engines.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -21,7 +21,7 @@ interface Engine {
 }
 
 async function openSqlEngine(): Promise<Engine> {
-  const { sql, close } = await openTestSql('postgres');
+  const { sql, close } = await openTestSql('postgres', 'accounts');
   await migrate(sql, 'accounts', accountsMigrations);
   await migrate(sql, 'password-reset', passwordResetCodesMigrations);
   return {

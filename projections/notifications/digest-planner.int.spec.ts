@@ -1,12 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPgliteClient } from '../../infra/sql/pglite.sql-client.js';
-import { createPostgresClient } from '../../infra/sql/postgres.sql-client.js';
 import { migrate } from '../../infra/sql/migrate.js';
-import type { SqlClient } from '../../infra/sql/sql-client.js';
+import { openTestSql, sqlEngines } from '../../infra/sql/testing/sql-engines.js';
 import { conversationsMigrations } from '../../readmodels/conversations/conversations.schema.js';
 import { messagesMigrations } from '../../readmodels/messages/messages.schema.js';
-import { createTestDatabase } from '../../test/support/postgres.js';
 import { planDigests, type DigestCover } from './digest-planner.js';
 import { notificationsMigrations } from './notifications.schema.js';
 import { nobodyOnline } from './user-presence.js';
@@ -27,35 +24,11 @@ interface Message {
   deleted?: boolean;
 }
 
-const engines: [string, () => Promise<{ sql: SqlClient; close(): Promise<void> }>][] = [
-  [
-    'postgres',
-    async () => {
-      const database = await createTestDatabase('digest_planner');
-      const sql = createPostgresClient({ connectionString: database.url, max: 2 });
-      return {
-        sql,
-        async close() {
-          await sql.close();
-          await database.drop();
-        },
-      };
-    },
-  ],
-  [
-    'pglite',
-    async () => {
-      const sql = await createPgliteClient({ dataDir: 'memory://' });
-      return { sql, close: () => sql.close() };
-    },
-  ],
-];
-
-describe.each(engines)('digest planner on %s', (_name, open) => {
-  let engine: Awaited<ReturnType<typeof open>>;
+describe.each(sqlEngines)('digest planner on %s', (name) => {
+  let engine: Awaited<ReturnType<typeof openTestSql>>;
 
   beforeAll(async () => {
-    engine = await open();
+    engine = await openTestSql(name, 'digest_planner');
     await migrate(engine.sql, 'conversations', conversationsMigrations);
     await migrate(engine.sql, 'messages', messagesMigrations);
     await migrate(engine.sql, 'notifications', notificationsMigrations);

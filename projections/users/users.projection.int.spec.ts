@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTestSql, sqlEngines } from '../../infra/accounts/testing/sql-engines.js';
+import { openTestSql, sqlEngines } from '../../infra/sql/testing/sql-engines.js';
 import type { JsonValue, RecordedEvent } from '../../infra/eventstore/event-store.js';
 import { migrate } from '../../infra/sql/migrate.js';
 import type { SqlClient } from '../../infra/sql/sql-client.js';
@@ -36,7 +36,7 @@ describe.each(sqlEngines)('the users projection and its queries (%s)', (engine) 
   }
 
   beforeAll(async () => {
-    ({ sql, close } = await openTestSql(engine));
+    ({ sql, close } = await openTestSql(engine, 'users'));
     await migrate(sql, 'projection:users', usersProjection.migrations);
   });
   afterAll(async () => {

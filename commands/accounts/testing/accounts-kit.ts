@@ -4,7 +4,7 @@ import { SqlAccountStore } from '../../../infra/accounts/account-store.js';
 import { accountsMigrations } from '../../../infra/accounts/accounts.schema.js';
 import { createScryptPasswordHasher, type PasswordHasher } from '../../../infra/accounts/password-hasher.js';
 import { passwordResetCodesMigrations } from '../../../infra/accounts/password-reset-codes.sql.js';
-import { openTestSql } from '../../../infra/accounts/testing/sql-engines.js';
+import { openTestSql } from '../../../infra/sql/testing/sql-engines.js';
 import { createLogger, type Logger } from '../../../infra/logging/logger.js';
 import { migrate } from '../../../infra/sql/migrate.js';
 import type { SqlClient } from '../../../infra/sql/sql-client.js';
@@ -28,7 +28,7 @@ export interface AccountsDb {
  * seconds, and Stryker starts the specs over for every mutant.
  */
 export async function openAccountsDb(): Promise<AccountsDb> {
-  const { sql, close } = await openTestSql('postgres');
+  const { sql, close } = await openTestSql('postgres', 'accounts');
   await migrate(sql, 'accounts', accountsMigrations);
   await migrate(sql, 'password-reset', passwordResetCodesMigrations);
   return { sql, accounts: new SqlAccountStore(sql), close };

@@ -1,11 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase } from '../../../test/support/postgres.js';
 import { seededRandom } from '../../../test/support/seeded-random.js';
 import { migrate } from '../../sql/migrate.js';
-import { createPgliteClient } from '../../sql/pglite.sql-client.js';
-import { createPostgresClient } from '../../sql/postgres.sql-client.js';
 import type { SqlClient } from '../../sql/sql-client.js';
+import { openTestSql, sqlEngines } from '../../sql/testing/sql-engines.js';
 import { eventStoreMigrations } from './sql-event-store.schema.js';
 
 /**
@@ -138,35 +136,11 @@ function normalized(answers: Answer[]): Answer[] {
   );
 }
 
-const engines: [string, () => Promise<{ sql: SqlClient; close(): Promise<void> }>][] = [
-  [
-    'postgres',
-    async () => {
-      const database = await createTestDatabase('append_fn');
-      const sql = createPostgresClient({ connectionString: database.url, max: 2 });
-      return {
-        sql,
-        async close() {
-          await sql.close();
-          await database.drop();
-        },
-      };
-    },
-  ],
-  [
-    'pglite',
-    async () => {
-      const sql = await createPgliteClient({ dataDir: 'memory://' });
-      return { sql, close: () => sql.close() };
-    },
-  ],
-];
-
-describe.each(engines)('parley_append on %s', (_name, open) => {
-  let engine: Awaited<ReturnType<typeof open>>;
+describe.each(sqlEngines)('parley_append on %s', (name) => {
+  let engine: Awaited<ReturnType<typeof openTestSql>>;
 
   beforeAll(async () => {
-    engine = await open();
+    engine = await openTestSql(name, 'append_fn');
     await migrate(engine.sql, 'eventstore', eventStoreMigrations);
   });
   afterAll(() => engine?.close());

@@ -1,7 +1,7 @@
 import { createTestDatabase } from '../../../test/support/postgres.js';
-import { createPgliteClient } from '../../sql/pglite.sql-client.js';
-import { createPostgresClient } from '../../sql/postgres.sql-client.js';
-import type { SqlClient } from '../../sql/sql-client.js';
+import { createPgliteClient } from '../pglite.sql-client.js';
+import { createPostgresClient } from '../postgres.sql-client.js';
+import type { SqlClient } from '../sql-client.js';
 
 export type SqlEngine = SqlClient['engine'];
 export const sqlEngines: readonly SqlEngine[] = ['pglite', 'postgres'];
@@ -9,12 +9,13 @@ export const sqlEngines: readonly SqlEngine[] = ['pglite', 'postgres'];
 /** A fresh, empty database on either engine: PGlite in memory, or a new database on the test server. */
 export async function openTestSql(
   engine: SqlEngine,
+  label = 'sql',
 ): Promise<{ sql: SqlClient; close: () => Promise<void> }> {
   if (engine === 'pglite') {
     const sql = await createPgliteClient({ dataDir: 'memory://' });
     return { sql, close: () => sql.close() };
   }
-  const database = await createTestDatabase(`accounts_${engine}`);
+  const database = await createTestDatabase(label);
   const sql = createPostgresClient({ connectionString: database.url, max: 5 });
   return {
     sql,
