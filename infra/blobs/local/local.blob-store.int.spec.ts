@@ -1,4 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { attachmentSniffer } from '../../../domain/attachments/magic-numbers.js';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -8,6 +12,7 @@ import { blobRoutes } from '../../../gateway/attachments/blob.routes.js';
 import { createLogger } from '../../logging/logger.js';
 import { createMetrics } from '../../metrics/metrics.js';
 import { createMemoryRateLimiter } from '../../ratelimit/memory.rate-limiter.js';
+import { waitFor } from '../../../test/support/wait-for.js';
 import { blobStoreConformance } from '../blob-store.conformance.js';
 import { LocalBlobStore } from './local.blob-store.js';
 
@@ -34,4 +39,53 @@ blobStoreConformance('local disk', async () => {
       await rm(dir, { recursive: true, force: true });
     },
   };
+});
+
+describe('local disk: unsent uploads', () => {
+  const twoDaysAgo = () => new Date(Date.now() - 2 * 24 * 60 * 60 * 1000);
+  const newKey = () => `${randomUUID()}/${randomUUID()}`;
+  let dir: string;
+  let store: LocalBlobStore;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'parley-blobs-'));
+  });
+  afterEach(async () => {
+    await store?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function upload(key: string): Promise<void> {
+    const body = Readable.from([Buffer.from('hello')]);
+    expect(await store.write(key, 5, body, 'application/octet-stream')).toBe('stored');
+  }
+
+  it('are removed a day after they were uploaded; published bytes and younger files stay', async () => {
+    store = await LocalBlobStore.open({ dir, ttlSeconds: 60, sniffer: attachmentSniffer, sweepEveryMs: 0 });
+    const [stale, fresh, sent] = [newKey(), newKey(), newKey()];
+    for (const key of [stale, fresh, sent]) await upload(key);
+    expect(await store.publish(sent, (await store.stat(sent))!.version)).toBe(true);
+    const cutOff = path.join(dir, 'tmp', 'an-upload-cut-off-by-a-crash');
+    const streaming = path.join(dir, 'tmp', 'an-upload-streaming-now');
+    await writeFile(cutOff, 'hel');
+    await writeFile(streaming, 'he');
+    for (const old of [path.join(dir, 'incoming', stale), path.join(dir, 'blobs', sent), cutOff])
+      await utimes(old, twoDaysAgo(), twoDaysAgo());
+
+    expect(await store.sweepUnsentUploads()).toBe(2);
+
+    expect(await store.stat(stale)).toBeNull();
+    expect(await store.stat(fresh)).toMatchObject({ size: 5 });
+    expect((await store.read(sent))?.size).toBe(5);
+    expect(existsSync(cutOff)).toBe(false);
+    expect(existsSync(streaming)).toBe(true);
+  });
+
+  it('are swept on a timer', async () => {
+    store = await LocalBlobStore.open({ dir, ttlSeconds: 60, sniffer: attachmentSniffer, sweepEveryMs: 50 });
+    const stale = newKey();
+    await upload(stale);
+    await utimes(path.join(dir, 'incoming', stale), twoDaysAgo(), twoDaysAgo());
+    await waitFor('the sweep', async () => (await store.stat(stale)) === null);
+  });
 });

@@ -21,6 +21,7 @@ import {
   type BlobGrant,
   type GrantQuery,
 } from './url-signature.js';
+import { removeFilesOlderThan } from './stale-files.js';
 
 /** Keys this engine stores: `<uploader uuid>/<uuid>`, which also makes them safe path segments. */
 const KEY = /^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}\/[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$/;
@@ -34,7 +35,16 @@ export interface LocalBlobStoreOptions {
   /** Refuses an upload whose first bytes contradict its type, as soon as they arrive. */
   sniffer: ContentSniffer;
   now?: () => Date;
+  /** How often unsent uploads are swept (see `sweepUnsentUploads`); 0: never. Defaults to hourly. */
+  sweepEveryMs?: number;
 }
+
+/**
+ * An upload no message referenced within a day is removed, as the lifecycle rule
+ * README asks for on S3's `incoming/`: a send naming its key afterwards answers 400.
+ */
+export const UNSENT_UPLOAD_RETENTION_MS = 24 * 60 * 60 * 1000;
+const DEFAULT_SWEEP_EVERY_MS = 60 * 60 * 1000;
 
 export type GrantCheck = { ok: true; grant: BlobGrant } | { ok: false; reason: string };
 export type UploadOutcome = 'stored' | 'too_large' | 'too_small' | 'type_mismatch' | 'published';
@@ -50,6 +60,7 @@ export type UploadOutcome = 'stored' | 'too_large' | 'too_small' | 'type_mismatc
  */
 export class LocalBlobStore implements BlobStore {
   readonly engine = 'local';
+  private sweeper: NodeJS.Timeout | undefined;
 
   private constructor(
     private readonly dir: string,
@@ -73,13 +84,33 @@ export class LocalBlobStore implements BlobStore {
         secret = await readFile(keyFile);
       });
     }
-    return new LocalBlobStore(
+    const store = new LocalBlobStore(
       dir,
       secret,
       options.ttlSeconds,
       options.sniffer,
       options.now ?? (() => new Date()),
     );
+    const every = options.sweepEveryMs ?? DEFAULT_SWEEP_EVERY_MS;
+    if (every > 0) {
+      store.sweeper = setInterval(() => {
+        // A failed sweep (a full or read-only disk) is retried at the next one.
+        store.sweepUnsentUploads().catch(() => undefined);
+      }, every).unref();
+    }
+    return store;
+  }
+
+  /**
+   * Removes uploads older than `UNSENT_UPLOAD_RETENTION_MS` that no message
+   * published (never sent), and as old files of uploads cut off mid-way (a crash
+   * while streaming); published bytes are never touched.
+   * Resolves to how many files it removed.
+   */
+  async sweepUnsentUploads(): Promise<number> {
+    const cutoff = new Date(this.now().getTime() - UNSENT_UPLOAD_RETENTION_MS);
+    const unsent = await removeFilesOlderThan(path.join(this.dir, 'incoming'), cutoff);
+    return unsent + (await removeFilesOlderThan(path.join(this.dir, 'tmp'), cutoff));
   }
 
   static isKey(key: string): boolean {
@@ -164,7 +195,9 @@ export class LocalBlobStore implements BlobStore {
     await stat(this.dir);
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    clearInterval(this.sweeper);
+  }
 
   /** Whether a request to `/v1/blobs/<key>` carries a valid, unexpired grant for its method. */
   check(method: 'GET' | 'PUT', key: string, query: GrantQuery): GrantCheck {
