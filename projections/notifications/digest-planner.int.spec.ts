@@ -92,6 +92,15 @@ describe.each(sqlEngines)('digest planner on %s', (name) => {
     expect(covers).toEqual([expect.objectContaining({ afterSeq: 0, toSeq: 3, unreadCount: 3 })]);
   });
 
+  it('covers every message sent in the same millisecond as the last one due', async () => {
+    const covers = await digestFor([
+      { age: old, from: 'other' },
+      { age: old, from: 'other' },
+      { age: old, from: 'other' },
+    ]);
+    expect(covers).toEqual([expect.objectContaining({ toSeq: 3 })]);
+  });
+
   it('starts after the read marker', async () => {
     const covers = await digestFor(
       [

@@ -50,7 +50,7 @@ const CANDIDATES = `
         from messages old
        where old.conversation_id = m.conversation_id
          and old.created_at <= $1::timestamptz - make_interval(secs => $2)
-       order by old.created_at desc
+       order by old.created_at desc, old.seq desc
        limit 1
     ) due
     cross join lateral (

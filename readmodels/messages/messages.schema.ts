@@ -41,6 +41,6 @@ export const messagesMigrations: Migration[] = [
     // old enough to mail, in one probe. Without it each round read every unread
     // message younger than the delay once per member (seconds under a chat load).
     id: '002-messages-by-conversation-and-time',
-    sql: `create index messages_conversation_created on messages (conversation_id, created_at)`,
+    sql: `create index messages_conversation_created on messages (conversation_id, created_at, seq)`,
   },
 ];
