@@ -26,6 +26,7 @@ async function openBlobStore(infra: Infrastructure): Promise<BlobStore> {
       dir: path.resolve(config.DATA_DIR, 'attachments'),
       ttlSeconds: config.ATTACHMENT_URL_TTL_SECONDS,
       sniffer: attachmentSniffer,
+      logger: infra.logger,
     });
   }
   // Loaded only when asked for: embedded mode never pays for the AWS SDK.

@@ -3,6 +3,7 @@ import { createReadStream, createWriteStream, type ReadStream } from 'node:fs';
 import { link, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
+import type { Logger } from '../../logging/logger.js';
 import { pipeline } from 'node:stream/promises';
 import type {
   BlobStat,
@@ -37,6 +38,8 @@ export interface LocalBlobStoreOptions {
   now?: () => Date;
   /** How often unsent uploads are swept (see `sweepUnsentUploads`); 0: never. Defaults to hourly. */
   sweepEveryMs?: number;
+  /** Told when a sweep fails (a full or read-only disk); the next sweep tries again. */
+  logger?: Pick<Logger, 'warn'>;
 }
 
 /**
@@ -94,8 +97,9 @@ export class LocalBlobStore implements BlobStore {
     const every = options.sweepEveryMs ?? DEFAULT_SWEEP_EVERY_MS;
     if (every > 0) {
       store.sweeper = setInterval(() => {
-        // A failed sweep (a full or read-only disk) is retried at the next one.
-        store.sweepUnsentUploads().catch(() => undefined);
+        store.sweepUnsentUploads().catch((error: unknown) => {
+          options.logger?.warn({ err: error }, 'sweeping unsent uploads failed; trying again next time');
+        });
       }, every).unref();
     }
     return store;
