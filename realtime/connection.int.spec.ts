@@ -87,6 +87,27 @@ describe('Connection writes', () => {
       .toEqual(['one', 'two', 'three', 'four']);
   });
 
+  it('holds an unhurried frame for the next write, and writes it alone when none comes', async () => {
+    const pair = await connectedPair();
+    stops.push(pair.stop);
+    pair.connection.sendUnhurried(WireFrame.of({ type: 'receipt-1', data: {} }));
+    await endOfTurn();
+    expect(pair.writes).toEqual([]);
+    pair.connection.send(WireFrame.of({ type: 'urgent', data: {} }));
+    await endOfTurn();
+    expect(pair.writes).toHaveLength(1);
+    await expect
+      .poll(() => pair.received.map((text) => JSON.parse(text).type))
+      .toEqual(['receipt-1', 'urgent']);
+
+    pair.connection.sendUnhurried(WireFrame.of({ type: 'receipt-2', data: {} }));
+    await endOfTurn();
+    expect(pair.writes).toHaveLength(1);
+    await expect.poll(() => pair.received.length).toBe(3);
+    expect(pair.writes).toHaveLength(2);
+    expect(JSON.parse(pair.received[2]!).type).toBe('receipt-2');
+  });
+
   it('sends a turn’s frames before a close in the same turn', async () => {
     const pair = await connectedPair();
     stops.push(pair.stop);

@@ -49,6 +49,8 @@ export class Connection implements Flushable {
   /** This turn's frames, written together when it ends, and what runs once they are. */
   private outgoing: Buffer[] = [];
   private outgoingBytes = 0;
+  /** Whether this turn's end will flush the outgoing frames (else they are unhurried ones, or none). */
+  private flushAtTurnEnd = false;
   private sentHooks: ((connection: Connection) => void)[] | undefined;
   private writeCallbacks: WriteCallback[] | undefined;
 
@@ -71,6 +73,14 @@ export class Connection implements Flushable {
     this.queueBytes(frame.bytes, undefined, callback);
   }
 
+  /**
+   * Queues a frame nobody is waiting on (a delivery receipt) to go out with this
+   * connection's next write, or on its own a moment later (`UNHURRIED_FLUSH_MS`).
+   */
+  sendUnhurried(frame: WireFrame): void {
+    this.queueBytes(frame.bytes, undefined, undefined, true);
+  }
+
   /** Closes the socket after this turn's frames: nothing queued goes out after the close frame. */
   close(code: number, reason: string): void {
     this.flush();
@@ -84,6 +94,7 @@ export class Connection implements Flushable {
    * close frame is final); their callbacks get an error instead.
    */
   flush(): void {
+    this.flushAtTurnEnd = false;
     const chunks = this.outgoing;
     if (chunks.length === 0) return;
     const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.outgoingBytes);
@@ -113,6 +124,7 @@ export class Connection implements Flushable {
     bytes: Buffer,
     sentHook?: (connection: Connection) => void,
     callback?: WriteCallback,
+    unhurried = false,
   ): void {
     const { stream, coalescer } = this.options.wire;
     if (!this.open || stream.destroyed) return callback?.(new Error('connection closed'));
@@ -122,7 +134,12 @@ export class Connection implements Flushable {
       this.close(CloseCode.slowConsumer, 'send buffer full: reconnect and sync');
       return callback?.(new Error('slow consumer'));
     }
-    if (this.outgoing.length === 0) coalescer.flushWhenTurnEnds(this);
+    if (unhurried) {
+      if (this.outgoing.length === 0) coalescer.flushSoon(this);
+    } else if (!this.flushAtTurnEnd) {
+      this.flushAtTurnEnd = true;
+      coalescer.flushWhenTurnEnds(this);
+    }
     this.outgoing.push(bytes);
     this.outgoingBytes += bytes.length;
     if (sentHook) (this.sentHooks ??= []).push(sentHook);

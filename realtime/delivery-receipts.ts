@@ -74,7 +74,7 @@ export class DeliveryReceipts {
     for (const senderId of senderIds) {
       // Only to a sender still in the conversation (a receipt is conversation data).
       if (!this.deps.hub.isMember(senderId, conversationId)) continue;
-      for (const connection of this.deps.hub.connectionsOf(senderId)) connection.send(wire);
+      for (const connection of this.deps.hub.connectionsOf(senderId)) connection.sendUnhurried(wire);
     }
   }
 }
