@@ -42,16 +42,21 @@ blobStoreConformance('local disk', async () => {
 });
 
 describe('local disk: unsent uploads', () => {
-  const twoDaysAgo = () => new Date(Date.now() - 2 * 24 * 60 * 60 * 1000);
+  const DAY_MS = 24 * 60 * 60 * 1000;
   const newKey = () => `${randomUUID()}/${randomUUID()}`;
+  /** Files changed before and after an instant the sweep's clock is set a day past. */
+  const pastTheClockTick = () => new Promise((resolve) => setTimeout(resolve, 30));
   let dir: string;
   let store: LocalBlobStore;
+  let sweeper: LocalBlobStore | undefined;
 
   beforeEach(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'parley-blobs-'));
   });
   afterEach(async () => {
     await store?.close();
+    await sweeper?.close();
+    sweeper = undefined;
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -60,32 +65,59 @@ describe('local disk: unsent uploads', () => {
     expect(await store.write(key, 5, body, 'application/octet-stream')).toBe('stored');
   }
 
+  /** A store on the same folder whose clock reads a day after `instant`. */
+  const sweepingADayAfter = (instant: number, sweepEveryMs = 0) =>
+    LocalBlobStore.open({
+      dir,
+      ttlSeconds: 60,
+      sniffer: attachmentSniffer,
+      sweepEveryMs,
+      now: () => new Date(instant + DAY_MS),
+    });
+
   it('are removed a day after they were uploaded; published bytes and younger files stay', async () => {
     store = await LocalBlobStore.open({ dir, ttlSeconds: 60, sniffer: attachmentSniffer, sweepEveryMs: 0 });
-    const [stale, fresh, sent] = [newKey(), newKey(), newKey()];
-    for (const key of [stale, fresh, sent]) await upload(key);
-    expect(await store.publish(sent, (await store.stat(sent))!.version)).toBe(true);
+    const [stale, sentLongAgo, fresh] = [newKey(), newKey(), newKey()];
+    await upload(stale);
+    await upload(sentLongAgo);
+    expect(await store.publish(sentLongAgo, (await store.stat(sentLongAgo))!.version)).toBe(true);
     const cutOff = path.join(dir, 'tmp', 'an-upload-cut-off-by-a-crash');
-    const streaming = path.join(dir, 'tmp', 'an-upload-streaming-now');
     await writeFile(cutOff, 'hel');
+    await pastTheClockTick();
+    const aDayAgo = Date.now();
+    await pastTheClockTick();
+    await upload(fresh);
+    const streaming = path.join(dir, 'tmp', 'an-upload-streaming-now');
     await writeFile(streaming, 'he');
-    for (const old of [path.join(dir, 'incoming', stale), path.join(dir, 'blobs', sent), cutOff])
-      await utimes(old, twoDaysAgo(), twoDaysAgo());
 
-    expect(await store.sweepUnsentUploads()).toBe(2);
+    sweeper = await sweepingADayAfter(aDayAgo);
+    expect(await sweeper.sweepUnsentUploads()).toBe(2);
 
     expect(await store.stat(stale)).toBeNull();
-    expect(await store.stat(fresh)).toMatchObject({ size: 5 });
-    expect((await store.read(sent))?.size).toBe(5);
     expect(existsSync(cutOff)).toBe(false);
+    expect((await store.read(sentLongAgo))?.size).toBe(5);
+    expect(await store.stat(fresh)).toMatchObject({ size: 5 });
     expect(existsSync(streaming)).toBe(true);
   });
 
+  it('spare an old upload a send has just claimed', async () => {
+    store = await LocalBlobStore.open({ dir, ttlSeconds: 60, sniffer: attachmentSniffer, sweepEveryMs: 0 });
+    // What `publish` leaves between its claim and its link: the upload renamed into
+    // tmp/, changed now, still last written when it was uploaded, two days ago.
+    const claimed = path.join(dir, 'tmp', randomUUID());
+    await writeFile(claimed, 'hello');
+    const uploadedAt = new Date(Date.now() - 2 * DAY_MS);
+    await utimes(claimed, uploadedAt, uploadedAt);
+
+    expect(await store.sweepUnsentUploads()).toBe(0);
+    expect(existsSync(claimed)).toBe(true);
+  });
+
   it('are swept on a timer', async () => {
-    store = await LocalBlobStore.open({ dir, ttlSeconds: 60, sniffer: attachmentSniffer, sweepEveryMs: 50 });
+    store = await LocalBlobStore.open({ dir, ttlSeconds: 60, sniffer: attachmentSniffer, sweepEveryMs: 0 });
     const stale = newKey();
     await upload(stale);
-    await utimes(path.join(dir, 'incoming', stale), twoDaysAgo(), twoDaysAgo());
+    sweeper = await sweepingADayAfter(Date.now() + 1000, 50);
     await waitFor('the sweep', async () => (await store.stat(stale)) === null);
   });
 });

@@ -2,8 +2,12 @@ import { readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 
 /**
- * Removes the files under `dir` (at any depth) last modified before `cutoff`;
- * resolves to how many it removed. Folders stay: an upload may be about to rename
+ * Removes the files under `dir` (at any depth) whose inode last changed before
+ * `cutoff`; resolves to how many it removed. The change time, not the
+ * modification time: a rename renews it, and `publish` claims an upload by
+ * renaming it aside, which keeps the upload's modification time. Judged by that, an
+ * old upload claimed by a send while a sweep passed could vanish before it was
+ * linked. Folders stay: an upload may be about to rename
  * its file into one, and an empty folder costs next to nothing. A file that goes
  * away while this walks is not an error.
  */
@@ -23,11 +27,11 @@ export async function removeFilesOlderThan(dir: string, cutoff: Date): Promise<n
       continue;
     }
     if (!entry.isFile()) continue;
-    const modified = await stat(entryPath).then(
-      (info) => info.mtimeMs,
+    const changed = await stat(entryPath).then(
+      (info) => info.ctimeMs,
       () => undefined,
     );
-    if (modified === undefined || modified >= cutoff.getTime()) continue;
+    if (changed === undefined || changed >= cutoff.getTime()) continue;
     await rm(entryPath, { force: true });
     removed += 1;
   }
