@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { round, summarize } from './stats.js';
+import { machineBusyPercentSince, machineCpu, round, summarize, type MachineCpu } from './stats.js';
 import { mapLimit, openSocket, pingPong, type BenchSocket } from './ws-load.js';
 
 export const GROUP_SIZE = 10;
@@ -109,6 +109,8 @@ interface Counters {
   ackLatencies: number[];
   /** This process's CPU over the measured window, in percent of one core. */
   cpuPercent: number;
+  /** The whole machine's over the same window, in percent of all its cores (Linux only). */
+  machineCpuPercent: number | undefined;
 }
 
 function figures(counters: Counters, seconds: number) {
@@ -119,6 +121,7 @@ function figures(counters: Counters, seconds: number) {
     ...summarize(counters.latencies),
     ...ackSummary(counters.ackLatencies),
     loadCpuPercent: round(counters.cpuPercent, 1),
+    machineCpuPercent: counters.machineCpuPercent,
   };
 }
 
@@ -158,6 +161,7 @@ class Load {
     latencies: [],
     ackLatencies: [],
     cpuPercent: 0,
+    machineCpuPercent: undefined,
   };
   private readonly waiting: Map<string, Waiting>[];
   private readonly sweeper: NodeJS.Timeout;
@@ -165,6 +169,7 @@ class Load {
   /** Rejects when an answer is overdue; raced against the load's own end. */
   readonly failed = new Promise<never>((_resolve, reject) => (this.overdue = reject));
   private cpuAtStart: NodeJS.CpuUsage | undefined;
+  private machineAtStart: MachineCpu | undefined;
 
   constructor(
     private readonly sockets: BenchSocket[],
@@ -180,7 +185,10 @@ class Load {
       socket.on('message', (data) => this.shape.read(index, data, sink));
     });
     setTimeout(
-      () => (this.cpuAtStart = process.cpuUsage()),
+      () => {
+        this.cpuAtStart = process.cpuUsage();
+        this.machineAtStart = machineCpu();
+      },
       Math.max(0, window.measureFrom - performance.now()),
     );
   }
@@ -225,6 +233,7 @@ class Load {
     while (this.waiting.some((waiting) => waiting.size > 0)) await Promise.race([sleep(20), this.failed]);
     clearInterval(this.sweeper);
     const used = process.cpuUsage(this.cpuAtStart);
+    this.counters.machineCpuPercent = machineBusyPercentSince(this.machineAtStart);
     this.counters.cpuPercent =
       (used.user + used.system) / 10 / (this.window.deadline - this.window.measureFrom);
     return this.counters;
