@@ -214,6 +214,31 @@ export function describeProjectionRunner(engineName: EngineName): void {
       });
     });
 
+    describe('batches', () => {
+      it('fill up to the batch size while the runner is behind, whatever the size', async () => {
+        const type = unique('Batched');
+        await append(type, 3_000, 500);
+        const sizes: number[] = [];
+        const batched: Projection = {
+          name: unique('batched'),
+          version: 1,
+          eventTypes: [type],
+          migrations: [],
+          apply: () => Promise.resolve(),
+          // Slow enough for the feed to read ahead of it, as under load.
+          applyBatch: async (_tx, events) => {
+            sizes.push(events.length);
+            await new Promise((resolve) => setTimeout(resolve, 100));
+          },
+        };
+        const behind = runner([batched], { batchSize: 1_200 });
+        await behind.start();
+        await waitFor('all 3,000 events', () => sizes.reduce((sum, size) => sum + size, 0) >= 3_000);
+        expect(sizes.reduce((sum, size) => sum + size, 0)).toBe(3_000);
+        expect(Math.max(...sizes)).toBe(1_200);
+      });
+    });
+
     describe('an event a projection keeps failing on', () => {
       it('is retried, parked with its error while the others and later events flow, and replays after the fix', async () => {
         const type = unique('Fragile');

@@ -20,7 +20,13 @@ export type { ProjectionStatus } from './projection-status.js';
 const DEFAULT_ATTEMPTS = 8;
 const MAX_ATTEMPTS = 10;
 const DEFAULT_BASE_DELAY_MS = 100;
-const DEFAULT_BATCH_SIZE = 500;
+/**
+ * A batch costs about nine round trips whatever its size, and on a busy node each
+ * waits out a long turn of the event loop (60-80 ms at 5,600 sends/s): batches of
+ * 500 applied under 1,000 events a second there, and the read models fell further
+ * behind every second. Batches only grow this large while the runner is behind.
+ */
+const DEFAULT_BATCH_SIZE = 2_000;
 const RESUBSCRIBE_MAX_DELAY_MS = 5_000;
 /** Lag gauges are refreshed after a batch, but at most this often: each refresh costs a few queries. */
 const METRICS_INTERVAL_MS = 250;
@@ -39,7 +45,7 @@ export interface ProjectionRunnerOptions {
     /** The first retry's wait, doubled for each next one. Defaults to 100 ms. */
     baseDelayMs?: number;
   };
-  /** Most events per transaction. Defaults to 500. */
+  /** Most events per transaction. Defaults to 2,000. */
   batchSize?: number;
   /**
    * After each commit, the lowest checkpoint of all the projections: how the process
@@ -267,7 +273,8 @@ export class ProjectionRunner {
   private subscribe(): EventFeed {
     const lowest = this.lowestCheckpoint();
     const from: SubscriptionStart = lowest > 0n ? { after: lowest } : 'start';
-    return new EventFeed(this.eventStore.subscribeToAll({ from }));
+    // Reading two batches ahead: the next batch is full by the time this one commits.
+    return new EventFeed(this.eventStore.subscribeToAll({ from }), 2 * this.batchSize);
   }
 
   /** Where the subscription must resume: held-back projections included. */
