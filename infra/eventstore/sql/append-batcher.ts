@@ -20,7 +20,7 @@ export interface PendingAppend {
 export type BatchItemResult = { r: number; p: string; dup?: true } | { err: string; actual?: number | null };
 
 export interface AppendBatcherOptions {
-  /** Batches on their way at once (each on its own connection). Defaults to 2. */
+  /** Batches on their way at once (each on its own connection). Defaults to 3. */
   maxInFlight?: number;
   /** Stop adding appends to a batch past this many bytes. Defaults to 4 MiB. */
   maxBatchBytes?: number;
