@@ -228,14 +228,17 @@ export function describeProjectionRunner(engineName: EngineName): void {
           // Slow enough for the feed to read ahead of it, as under load.
           applyBatch: async (_tx, events) => {
             sizes.push(events.length);
-            await new Promise((resolve) => setTimeout(resolve, 100));
+            await new Promise((resolve) => setTimeout(resolve, 250));
           },
         };
         const behind = runner([batched], { batchSize: 1_200 });
         await behind.start();
         await waitFor('all 3,000 events', () => sizes.reduce((sum, size) => sum + size, 0) >= 3_000);
         expect(sizes.reduce((sum, size) => sum + size, 0)).toBe(3_000);
-        expect(Math.max(...sizes)).toBe(1_200);
+        expect(Math.max(...sizes)).toBeLessThanOrEqual(1_200);
+        // PGlite is one connection: the feed cannot read while a batch's transaction
+        // holds it, so there a batch is what one page brought. On a server it reads on.
+        if (engineName === 'postgres') expect(Math.max(...sizes)).toBe(1_200);
       });
     });
 
