@@ -1,11 +1,11 @@
 import { migrate } from '../infra/sql/migrate.js';
-import { createPostgresClient } from '../infra/sql/postgres.sql-client.js';
+import type { SqlClient } from '../infra/sql/sql-client.js';
+import { openTestSql } from '../infra/sql/testing/sql-engines.js';
 import { planDigests } from '../projections/notifications/digest-planner.js';
 import { notificationsMigrations } from '../projections/notifications/notifications.schema.js';
 import { nobodyOnline } from '../projections/notifications/user-presence.js';
 import { conversationsMigrations } from '../readmodels/conversations/conversations.schema.js';
 import { messagesMigrations } from '../readmodels/messages/messages.schema.js';
-import { createTestDatabase } from '../test/support/postgres.js';
 import { report, round, summarize } from './stats.js';
 
 const GROUP_SIZE = 10;
@@ -23,8 +23,7 @@ const SETTINGS = { delaySeconds: 600, intervalSeconds: 3600 };
 export async function benchDigest(args: string[]): Promise<void> {
   const members = Math.max(GROUP_SIZE, Math.floor(Number(args[0] ?? 2000) / GROUP_SIZE) * GROUP_SIZE);
   const messages = Number(args[1] ?? 100_000);
-  const database = await createTestDatabase('bench_digest');
-  const sql = createPostgresClient({ connectionString: database.url, max: 2 });
+  const { sql, close } = await openTestSql('postgres', 'bench_digest');
   try {
     await migrate(sql, 'conversations', conversationsMigrations);
     await migrate(sql, 'messages', messagesMigrations);
@@ -50,18 +49,12 @@ export async function benchDigest(args: string[]): Promise<void> {
     const digests = await planDigests({ sql, presence: nobodyOnline, settings: SETTINGS }, later);
     report({ ...shape, case: 'all-due', rounds: 1, digests, ms: round(performance.now() - first) });
   } finally {
-    await sql.close();
-    await database.drop();
+    await close();
   }
 }
 
 /** Read-model rows as the projections write them, generated in the database. */
-async function fill(
-  sql: ReturnType<typeof createPostgresClient>,
-  members: number,
-  messages: number,
-  now: Date,
-) {
+async function fill(sql: SqlClient, members: number, messages: number, now: Date) {
   const groups = members / GROUP_SIZE;
   const perGroup = Math.max(1, Math.floor(messages / groups));
   await sql.query(

@@ -80,6 +80,9 @@ describe.each(sqlEngines)('digest planner on %s', (name) => {
 
   const old = 3600;
   const young = 60;
+  /** `count` messages from the other member, all old enough to mail. */
+  const oldFromOther = (count: number) =>
+    Array.from({ length: count }, (): Message => ({ age: old, from: 'other' }));
 
   it('covers unread messages from others up to the newest one older than the delay', async () => {
     const covers = await digestFor([
@@ -93,32 +96,17 @@ describe.each(sqlEngines)('digest planner on %s', (name) => {
   });
 
   it('covers every message sent in the same millisecond as the last one due', async () => {
-    const covers = await digestFor([
-      { age: old, from: 'other' },
-      { age: old, from: 'other' },
-      { age: old, from: 'other' },
-    ]);
+    const covers = await digestFor(oldFromOther(3));
     expect(covers).toEqual([expect.objectContaining({ toSeq: 3 })]);
   });
 
   it('starts after the read marker', async () => {
-    const covers = await digestFor(
-      [
-        { age: old, from: 'other' },
-        { age: old, from: 'other' },
-        { age: old, from: 'other' },
-      ],
-      1,
-    );
+    const covers = await digestFor(oldFromOther(3), 1);
     expect(covers).toEqual([expect.objectContaining({ afterSeq: 1, toSeq: 3, unreadCount: 2 })]);
   });
 
   it('mails nothing when every message older than the delay is read', async () => {
-    const messages: Message[] = [
-      { age: old, from: 'other' },
-      { age: old, from: 'other' },
-      { age: young, from: 'other' },
-    ];
+    const messages: Message[] = [...oldFromOther(2), { age: young, from: 'other' }];
     expect(await digestFor(messages, 2)).toBeUndefined();
   });
 

@@ -22,7 +22,7 @@ import {
   type BlobGrant,
   type GrantQuery,
 } from './url-signature.js';
-import { removeFilesOlderThan } from './stale-files.js';
+import { removeFilesUnchangedSince } from './stale-files.js';
 
 /** Keys this engine stores: `<uploader uuid>/<uuid>`, which also makes them safe path segments. */
 const KEY = /^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}\/[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$/;
@@ -106,15 +106,15 @@ export class LocalBlobStore implements BlobStore {
   }
 
   /**
-   * Removes uploads older than `UNSENT_UPLOAD_RETENTION_MS` that no message
-   * published (never sent), and as old files of uploads cut off mid-way (a crash
-   * while streaming); published bytes are never touched.
+   * Removes, once older than `UNSENT_UPLOAD_RETENTION_MS`, uploads no message
+   * published (never sent) and the partial files of uploads cut off mid-way (a
+   * crash while streaming); published bytes are never touched.
    * Resolves to how many files it removed.
    */
   async sweepUnsentUploads(): Promise<number> {
     const cutoff = new Date(this.now().getTime() - UNSENT_UPLOAD_RETENTION_MS);
-    const unsent = await removeFilesOlderThan(path.join(this.dir, 'incoming'), cutoff);
-    return unsent + (await removeFilesOlderThan(path.join(this.dir, 'tmp'), cutoff));
+    const unsent = await removeFilesUnchangedSince(path.join(this.dir, 'incoming'), cutoff);
+    return unsent + (await removeFilesUnchangedSince(path.join(this.dir, 'tmp'), cutoff));
   }
 
   static isKey(key: string): boolean {
