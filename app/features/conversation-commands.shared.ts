@@ -19,6 +19,7 @@ export function conversationCommandsOf(infra: Infrastructure): ConversationComma
       clock: () => new Date(),
       newId: randomUUID,
       limits: { maxGroupMembers: infra.config.GROUP_MAX_MEMBERS },
+      cacheEntries: infra.config.DECISION_CACHE_ENTRIES,
     });
     perApp.set(infra, commands);
   }

@@ -7,12 +7,17 @@ import {
 import type { ConversationCommand } from '../../domain/conversation/conversation.commands.js';
 import type { ConversationEvent, ConversationKind } from '../../domain/conversation/conversation.events.js';
 import type { ConversationLimits } from '../../domain/conversation/conversation.limits.js';
-import { evolveWithUndo, type ConversationState } from '../../domain/conversation/conversation.state.js';
+import {
+  conversationStateEntries,
+  evolveWithUndo,
+  type ConversationState,
+} from '../../domain/conversation/conversation.state.js';
 import { findSentMessage } from '../../domain/conversation/send-message.js';
 import {
   evolveReceiptsWithUndo,
   initialReceiptsState,
   markRead,
+  receiptsStateEntries,
   type ReceiptsState,
 } from '../../domain/receipts/receipts.decider.js';
 import { receiptsStream, type ReceiptsEvent } from '../../domain/receipts/receipts.events.js';
@@ -31,6 +36,8 @@ export interface ConversationCommandsDeps {
   clock: () => Date;
   newId: () => string;
   limits?: Partial<ConversationLimits>;
+  /** Entries each decision-state cache may hold (see `StreamProcessorOptions.cacheEntries`). */
+  cacheEntries?: number;
 }
 
 export const conversationStream = (conversationId: string) => `conversation-${conversationId}`;
@@ -64,6 +71,8 @@ export class ConversationCommands {
       evolveWithUndo,
       decode: decodeRecorded<ConversationEvent>,
       encode,
+      weigh: conversationStateEntries,
+      cacheEntries: deps.cacheEntries,
     });
     this.receipts = new StreamProcessor<ReceiptsState, ReceiptsEvent>({
       eventStore: deps.eventStore,
@@ -71,6 +80,8 @@ export class ConversationCommands {
       evolveWithUndo: evolveReceiptsWithUndo,
       decode: decodeRecorded<ReceiptsEvent>,
       encode,
+      weigh: receiptsStateEntries,
+      cacheEntries: deps.cacheEntries,
     });
   }
 

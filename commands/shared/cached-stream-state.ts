@@ -31,6 +31,11 @@ export type StateSource<State, Event> = StreamFold<State, Event> & {
   initialState(): State;
   /** Turns a stored event into the domain's current shape (upcasting). */
   decode(recorded: RecordedEvent): Event;
+  /**
+   * How many entries (messages, members, markers…) a state holds: what it costs to
+   * keep cached, roughly in proportion to its memory. Unset: 1 per stream.
+   */
+  weigh?(state: State): number;
 };
 
 const READ_PAGE = 1_000;
@@ -92,6 +97,12 @@ export class CachedStreamState<State, Event> {
     }
     this.behind = false;
     return this.state;
+  }
+
+  /** What keeping this state costs (see `StateSource.weigh`); 0 when nothing is cached. */
+  weight(): number {
+    if (this.state === undefined) return 0;
+    return this.source.weigh ? this.source.weigh(this.state) : 1;
   }
 
   /** Other nodes may have appended: read after `revision` before the next decision. */

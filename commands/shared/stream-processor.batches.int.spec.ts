@@ -46,7 +46,7 @@ describe('stream processor bookkeeping', () => {
   function node(
     options: Pick<
       Partial<StreamProcessorOptions<ConversationState, ConversationEvent>>,
-      'cacheSize' | 'maxConflictRetries' | 'encode'
+      'cacheSize' | 'cacheEntries' | 'maxConflictRetries' | 'encode'
     > & { evolveWithUndo?: typeof evolveWithUndo } = {},
   ) {
     const counts = { reads: 0, eventsRead: 0 };
@@ -71,6 +71,7 @@ describe('stream processor bookkeeping', () => {
       eventStore: seen,
       encode: options.encode,
       cacheSize: options.cacheSize,
+      cacheEntries: options.cacheEntries,
       maxConflictRetries: options.maxConflictRetries,
     });
     return {
@@ -124,6 +125,12 @@ describe('stream processor bookkeeping', () => {
       events: [],
       answer: (commit: Commit) => commit,
     }));
+
+  /**
+   * An answer settles before its batch's run ends (and the run takes any command
+   * that came meanwhile): waiting a turn lets the run end, and evict what it must.
+   */
+  const runEnded = () => new Promise((resolve) => setImmediate(resolve));
 
   const storedClientMsgIds = async (conversationId: string) =>
     (await store.readStream(conversationStream(conversationId)))
@@ -192,6 +199,40 @@ describe('stream processor bookkeeping', () => {
     expect(counts.eventsRead).toBe(0); // b and c stayed cached
     await nothing(processor, a);
     expect(counts.eventsRead).toBe(2); // a was evicted: its two events are read again
+  });
+
+  it('keeps the cached states within cacheEntries, least recently used out first', async () => {
+    // Each weighs 8: the conversation, its 2 members and 5 messages.
+    const [a, b, c] = [await conversation(5), await conversation(5), await conversation(5)];
+    const { processor, counts, resetCounts } = node({ cacheEntries: 20 });
+    for (const conversationId of [a, b, c]) await nothing(processor, conversationId);
+
+    resetCounts();
+    await nothing(processor, b);
+    await nothing(processor, c);
+    expect(counts.eventsRead).toBe(0);
+    await nothing(processor, a);
+    expect(counts.eventsRead).toBe(6); // 24 entries were too many: a went first
+  });
+
+  it('keeps a stream heavier than cacheEntries while it is the one in use', async () => {
+    const [heavy, light] = [await conversation(30), await conversation(1)];
+    const { processor, counts, resetCounts } = node({ cacheEntries: 20 });
+    await nothing(processor, heavy);
+    await runEnded();
+
+    resetCounts();
+    await send(processor, heavy);
+    await runEnded();
+    await nothing(processor, heavy);
+    expect(counts.eventsRead).toBe(0);
+
+    await runEnded();
+    await nothing(processor, light); // the heavy one is idle and over budget now
+    await runEnded();
+    resetCounts();
+    await nothing(processor, heavy);
+    expect(counts.eventsRead).toBe(32);
   });
 
   it('never evicts a stream with a batch under way', async () => {

@@ -29,6 +29,12 @@ export type StreamProcessorOptions<State, Event> = StateSource<State, Event> & {
   encode(event: Event, metadata: JsonObject): EventToAppend;
   /** Streams whose state stays cached (least recently used go first). Defaults to 10,000. */
   cacheSize?: number;
+  /**
+   * Entries (see `weigh`) the cached states may hold together; past it the least
+   * recently used idle streams go first. Bounds the cache's memory whatever the
+   * streams' lengths. Defaults to 1,000,000.
+   */
+  cacheEntries?: number;
   /** Conflicts retried before giving up. Defaults to 10. */
   maxConflictRetries?: number;
 };
@@ -45,6 +51,8 @@ interface StreamEntry<State, Event> {
   cached: CachedStreamState<State, Event>;
   queue: Pending<State, Event>[];
   running: boolean;
+  /** `cached.weight()` when last measured, counted in `cachedEntries`. */
+  weight: number;
 }
 
 const MAX_COMMANDS_PER_APPEND = 500;
@@ -65,10 +73,14 @@ const MAX_COMMANDS_PER_APPEND = 500;
 export class StreamProcessor<State, Event> {
   private readonly streams = new Map<string, StreamEntry<State, Event>>();
   private readonly cacheSize: number;
+  private readonly cacheEntries: number;
+  /** The weights of the cached states, summed. */
+  private cachedEntries = 0;
   private readonly maxConflictRetries: number;
 
   constructor(private readonly options: StreamProcessorOptions<State, Event>) {
     this.cacheSize = options.cacheSize ?? 10_000;
+    this.cacheEntries = options.cacheEntries ?? 1_000_000;
     this.maxConflictRetries = options.maxConflictRetries ?? 10;
   }
 
@@ -110,19 +122,35 @@ export class StreamProcessor<State, Event> {
       // Map order is insertion order: re-inserting marks it most recently used.
       this.streams.delete(stream);
     } else {
-      entry = { cached: new CachedStreamState(stream, this.options), queue: [], running: false };
+      entry = {
+        cached: new CachedStreamState(stream, this.options),
+        queue: [],
+        running: false,
+        weight: 0,
+      };
     }
     this.streams.set(stream, entry);
-    this.evictIdle();
+    this.evictIdle(stream);
     return entry;
   }
 
-  private evictIdle(): void {
-    if (this.streams.size <= this.cacheSize) return;
+  /**
+   * Drops idle streams, least recently used first, while the cache holds too many
+   * streams or entries. `inUse` stays whatever its weight: a conversation larger
+   * than the budget still decides from its cache while commands keep coming to it,
+   * rather than being read whole for each one.
+   */
+  private evictIdle(inUse: string): void {
     for (const [stream, entry] of this.streams) {
-      if (this.streams.size <= this.cacheSize) return;
-      if (!entry.running && entry.queue.length === 0) this.streams.delete(stream);
+      if (!this.overBudget()) return;
+      if (stream === inUse || entry.running || entry.queue.length > 0) continue;
+      this.streams.delete(stream);
+      this.cachedEntries -= entry.weight;
     }
+  }
+
+  private overBudget(): boolean {
+    return this.streams.size > this.cacheSize || this.cachedEntries > this.cacheEntries;
   }
 
   private async run(stream: string, entry: StreamEntry<State, Event>): Promise<void> {
@@ -134,7 +162,16 @@ export class StreamProcessor<State, Event> {
       }
     } finally {
       entry.running = false;
+      this.reweigh(stream, entry);
     }
+  }
+
+  /** Every change to a cached state happens inside `run`: its weight is counted again after. */
+  private reweigh(stream: string, entry: StreamEntry<State, Event>): void {
+    const weight = entry.cached.weight();
+    this.cachedEntries += weight - entry.weight;
+    entry.weight = weight;
+    this.evictIdle(stream);
   }
 
   private async runBatch(stream: string, entry: StreamEntry<State, Event>, batch: Pending<State, Event>[]) {

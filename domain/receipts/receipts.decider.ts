@@ -16,6 +16,11 @@ export function initialReceiptsState(): ReceiptsState {
   return new Map();
 }
 
+/** The entries a state holds (one read marker per member): what keeping it cached costs. */
+export function receiptsStateEntries(state: ReceiptsState): number {
+  return 1 + state.size;
+}
+
 /** Folds in place, like the conversation state: only stored events are evolved. */
 export function evolveReceipts(state: ReceiptsState, event: ReceiptsEvent): ReceiptsState {
   return evolveReceiptsWithUndo(state, event, undefined);

@@ -119,6 +119,12 @@ export const environmentSchema = z.object({
   WS_MAX_CONNECTIONS_PER_USER: z.coerce.number().int().min(1).default(32),
   /** Members a group may have, its creator included; one more is refused with bad_request. */
   GROUP_MAX_MEMBERS: z.coerce.number().int().min(2).max(100_000).default(1000),
+  /**
+   * Messages and members (and, apart, read markers) kept in memory to decide
+   * commands without reading their streams, ~250 bytes each; past it the least
+   * recently used conversations are dropped and read again when next used.
+   */
+  DECISION_CACHE_ENTRIES: z.coerce.number().int().min(1_000).default(1_000_000),
   /** WebSocket: users one connection may watch with `presence.subscribe`. */
   WS_PRESENCE_MAX_USERS: z.coerce.number().int().min(1).max(1000).default(500),
   /** Presence: wait after a user's last connection closes before saying offline (PROTOCOL.md: within 5 s). */

@@ -8,7 +8,10 @@ import { randomUUID } from 'node:crypto';
 import type { SendMessage } from '../../../domain/conversation/conversation.commands.js';
 import { conversationDecider } from '../../../domain/conversation/conversation.decider.js';
 import type { ConversationEvent } from '../../../domain/conversation/conversation.events.js';
-import type { ConversationState } from '../../../domain/conversation/conversation.state.js';
+import {
+  conversationStateEntries,
+  type ConversationState,
+} from '../../../domain/conversation/conversation.state.js';
 import type { EventStore } from '../../../infra/eventstore/event-store.js';
 import { openPostgresEventStore } from '../../../infra/eventstore/open-event-store.js';
 import { createTestDatabase } from '../../../test/support/postgres.js';
@@ -79,16 +82,20 @@ export type ConversationProcessorOptions = StreamFold<ConversationState, Convers
   Partial<
     Pick<
       StreamProcessorOptions<ConversationState, ConversationEvent>,
-      'encode' | 'cacheSize' | 'maxConflictRetries'
+      'encode' | 'cacheSize' | 'cacheEntries' | 'maxConflictRetries'
     >
   > & { eventStore: EventStore };
 
-/** A processor of conversation streams built directly, with the production codec unless `encode` is given. */
+/**
+ * A processor of conversation streams built directly, with the production codec
+ * (unless `encode` is given) and weights.
+ */
 export const conversationProcessor = (options: ConversationProcessorOptions) =>
   new StreamProcessor<ConversationState, ConversationEvent>({
     ...options,
     initialState: () => conversationDecider.initialState(),
     decode: decodeRecorded<ConversationEvent>,
+    weigh: conversationStateEntries,
     encode: options.encode ?? encodeEvent(randomUUID),
   });
 
