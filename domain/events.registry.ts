@@ -63,3 +63,16 @@ export function decodeEvent(type: string, version: number, data: unknown): Domai
   // `upcast` returned the data of exactly this `type`; TypeScript cannot pair the two by itself.
   return { type, data: upcast(type, version, data) } as DomainEvent;
 }
+
+/**
+ * An event as the log stores it, in the current shape. Writers put the schema
+ * version in the metadata as `schemaVersion`; an event without one predates
+ * versioning and is read as version 1 (its data is still checked).
+ */
+export function decodeStoredEvent(stored: {
+  type: string;
+  data: unknown;
+  metadata: Readonly<Record<string, unknown>>;
+}): DomainEvent {
+  return decodeEvent(stored.type, Number(stored.metadata.schemaVersion ?? 1), stored.data);
+}

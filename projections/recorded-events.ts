@@ -1,20 +1,18 @@
 import type { DomainEvent } from '../domain/events.registry.js';
-import { decodeEvent } from '../domain/events.registry.js';
+import { decodeStoredEvent } from '../domain/events.registry.js';
 import type { RecordedEvent } from '../infra/eventstore/event-store.js';
 
 const CONVERSATION_STREAM_PREFIX = 'conversation-';
 
 /**
- * A stored event as the current domain event. Writers put the schema version in
- * the metadata as `schemaVersion`; an event without one predates versioning and
- * is read as version 1 (its data is still checked against the schema). The version
- * is read as the command side reads it. Throws on data that does not decode, which
- * parks the event.
+ * A stored event as the current domain event (see `decodeStoredEvent`), decoded
+ * once however many readers ask. Throws on data that does not decode, which parks
+ * the event.
  */
 export function decodeRecorded<Event extends DomainEvent = DomainEvent>(event: RecordedEvent): Event {
   const known = decoded.get(event);
   if (known) return known as Event;
-  const domainEvent = decodeEvent(event.type, Number(event.metadata.schemaVersion ?? 1), event.data);
+  const domainEvent = decodeStoredEvent(event);
   decoded.set(event, domainEvent);
   return domainEvent as Event;
 }

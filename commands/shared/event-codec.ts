@@ -1,4 +1,4 @@
-import { decodeEvent, eventRegistry, type DomainEvent } from '../../domain/events.registry.js';
+import { decodeStoredEvent, eventRegistry, type DomainEvent } from '../../domain/events.registry.js';
 import type { EventToAppend, JsonObject, RecordedEvent } from '../../infra/eventstore/event-store.js';
 
 /** Who asked, and why: stored with every event so a replay can tell who did what. */
@@ -26,6 +26,5 @@ export function encodeEvent(newId: () => string) {
 
 /** A stored event in the domain's current shape (older versions upcast). */
 export function decodeRecorded<Event extends DomainEvent>(recorded: RecordedEvent): Event {
-  const version = Number(recorded.metadata.schemaVersion ?? 1);
-  return decodeEvent(recorded.type, version, recorded.data) as Event;
+  return decodeStoredEvent(recorded) as Event;
 }
