@@ -38,8 +38,8 @@ export interface Projection {
   /**
    * Optional fast path: applies several events (in position order, all of types it
    * handles) with the same effect as `apply` on each in turn, in fewer statements.
-   * The runner uses it for whole batches and falls back to `apply`, one event at a
-   * time, when a batch fails.
+   * The runner uses it for whole batches; when one fails it splits the batch until
+   * the failing event is alone, which then goes to `apply`.
    */
   applyBatch?(tx: SqlExecutor, events: readonly RecordedEvent[]): Promise<void>;
 }

@@ -3,6 +3,7 @@ import type { Logger } from '../../infra/logging/logger.js';
 import type { SqlClient, SqlExecutor } from '../../infra/sql/sql-client.js';
 import type { Projection } from '../projection.js';
 import { backoffDelay, sleep } from './backoff.js';
+import { splitFailedBatch } from './batch-split.js';
 import { advanceCheckpoints, lockCheckpoints } from './checkpoints.js';
 import { parkEvent } from './parked-events.js';
 import { isTransientFailure, ProjectionApplyError } from './transient-failure.js';
@@ -17,6 +18,9 @@ export interface RetryPolicy {
   attempts: number;
   baseDelayMs: number;
 }
+
+/** How one transaction of a batch ended: `failure` is what failed it, other than a lost connection. */
+type BatchOutcome = 'committed' | 'stopped' | { failure: unknown };
 
 export interface BatchApplierContext {
   sql: SqlClient;
@@ -48,11 +52,14 @@ export interface BatchApplierContext {
  * A batch is one transaction: every projection that handles an event and has not
  * passed it yet applies it, then every checkpoint moves to the batch's last
  * position. When that fails for a reason other than a lost connection, the batch
- * is re-run one event per transaction, each projection under a savepoint so that
- * one projection's failure does not undo the others'. A failing (projection,
- * event) pair is retried with backoff, then parked, and its checkpoint moves on.
- * With `holdBack`, the runner's applier hands a failing projection over after its
- * first failure and goes on with the others; the retries happen on its own.
+ * is split and its parts applied as batches of their own (`splitFailedBatch`): cut
+ * around the event a failure names, or halved when it names none, until each event
+ * that fails is alone. A lone event is applied in a transaction of its own, each
+ * projection under a savepoint so that one projection's failure does not undo the
+ * others'. A failing (projection, event) pair is retried with backoff, then parked,
+ * and its checkpoint moves on. With `holdBack`, the runner's applier hands a failing
+ * projection over after its first failure alone and goes on with the others (the
+ * parts still to apply leave it out); the retries happen on its own.
  */
 export class BatchApplier {
   private readonly handled: Map<Projection, ReadonlySet<string>>;
@@ -93,35 +100,68 @@ export class BatchApplier {
    * delivered again from the checkpoints after a restart.
    */
   async apply(events: readonly RecordedEvent[], signal: AbortSignal): Promise<boolean> {
-    const last = events[events.length - 1];
-    if (!last) return true;
+    if (events.length === 0) return true;
+    return this.applyOrSplit(events, signal);
+  }
+
+  /** Commits `events` as one batch or, when that fails, part by part (`splitFailedBatch`). */
+  private async applyOrSplit(events: readonly RecordedEvent[], signal: AbortSignal): Promise<boolean> {
+    const outcome = await this.commitBatch(events, signal);
+    if (outcome === 'committed') return true;
+    if (outcome === 'stopped') return false;
+    this.context.logger?.warn(
+      { err: outcome.failure, events: events.length },
+      'projection batch failed; splitting it to isolate the events that fail',
+    );
+    for (const part of splitFailedBatch(events, outcome.failure)) {
+      if (signal.aborted) return false;
+      // A lone event goes straight to `applyOne`: its savepoints tell which projection fails.
+      const applied =
+        part.length > 1
+          ? await this.applyOrSplit(part, signal)
+          : await this.applyOne(part[0]!, this.triesInBatch(part[0]!, outcome.failure), signal);
+      if (!applied) return false;
+    }
+    return true;
+  }
+
+  /**
+   * One transaction for `events`, tried again for as long as the database is away.
+   * Resolves to what else made it fail, or `stopped` when `signal` aborted first.
+   */
+  private async commitBatch(events: readonly RecordedEvent[], signal: AbortSignal): Promise<BatchOutcome> {
+    const last = events[events.length - 1]!.position;
     let unavailable = 0;
     for (;;) {
       try {
         const names = await this.context.exclusive(() =>
-          this.context.sql.transaction((tx) => this.applyBatch(tx, events, last.position)),
+          this.context.sql.transaction((tx) => this.applyBatch(tx, events, last)),
         );
         // `advanceCheckpoints` notifies only when it moved a checkpoint.
         const notified = names.length > 0 && this.context.notifyChannel !== undefined;
-        this.context.committed(names, last.position, notified);
-        return true;
+        this.context.committed(names, last, notified);
+        return 'committed';
       } catch (error) {
-        if (isTransientFailure(error)) {
-          unavailable += 1;
-          this.context.logger?.warn(
-            { err: error, attempt: unavailable },
-            'projection batch: database unavailable',
-          );
-          if (!(await this.pause(unavailable, UNAVAILABLE_MAX_DELAY_MS, signal))) return false;
-          continue;
-        }
+        if (!isTransientFailure(error)) return { failure: error };
+        unavailable += 1;
         this.context.logger?.warn(
-          { err: error, events: events.length },
-          'projection batch failed; applying its events one at a time',
+          { err: error, attempt: unavailable },
+          'projection batch: database unavailable',
         );
-        return this.applyOneByOne(events, error instanceof ProjectionApplyError ? error : undefined, signal);
+        if (!(await this.pause(unavailable, UNAVAILABLE_MAX_DELAY_MS, signal))) return 'stopped';
       }
     }
+  }
+
+  /**
+   * The batch that failed blaming `event` was the first try of the pair it blamed;
+   * the event still gets at least one try alone, which may park it.
+   */
+  private triesInBatch(event: RecordedEvent, failure: unknown): Map<string, number> {
+    const attempts = new Map<string, number>();
+    if (failure instanceof ProjectionApplyError && failure.position === event.position)
+      attempts.set(failure.projection, Math.min(1, this.context.retry.attempts - 1));
+    return attempts;
   }
 
   /** Resolves to the projections whose checkpoints it moved. */
@@ -138,7 +178,7 @@ export class BatchApplier {
       const mine = events.filter((event) => this.needs(projection, event, checkpoints));
       if (mine.length === 0) continue;
       if (projection.applyBatch && mine.length > 1) {
-        // No single event to blame: the one-by-one re-run finds it.
+        // No single event to blame: halving the batch finds it.
         await projection.applyBatch(tx, mine);
         continue;
       }
@@ -152,21 +192,6 @@ export class BatchApplier {
     }
     await advanceCheckpoints(tx, names, last, this.context.notifyChannel);
     return names;
-  }
-
-  private async applyOneByOne(
-    events: readonly RecordedEvent[],
-    blamed: ProjectionApplyError | undefined,
-    signal: AbortSignal,
-  ): Promise<boolean> {
-    for (const event of events) {
-      if (signal.aborted) return false;
-      // The failed batch already was the first try of the pair it blamed.
-      const attempts = new Map<string, number>();
-      if (blamed?.position === event.position) attempts.set(blamed.projection, 1);
-      if (!(await this.applyOne(event, attempts, signal))) return false;
-    }
-    return true;
   }
 
   /** One event until every projection has applied or parked it. */

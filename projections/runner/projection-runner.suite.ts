@@ -378,6 +378,91 @@ export function describeProjectionRunner(engineName: EngineName): void {
       });
     });
 
+    describe('a batch that fails on one event', () => {
+      const size = 64;
+      const failOnPoison: Hook = async (_tx, event) => {
+        if ((event.data as JsonObject).poison === true) throw new Error('cannot digest the poison');
+      };
+
+      /** Moves the projections' checkpoints to the head: the events appended next reach a new runner as one batch. */
+      async function catchUpToHead(projections: Projection[]): Promise<void> {
+        const first = runner(projections);
+        await first.start();
+        expect(await first.waitForPosition(await engine.eventStore.headPosition())).toBe(true);
+        await first.stop();
+      }
+
+      /** Appends `size` events with the poison in the middle, starts a runner and waits for the poison to be parked. */
+      async function runPastPoison(projection: Projection): Promise<{ all: bigint[]; poison: bigint }> {
+        await catchUpToHead([projection]);
+        const head = await append(projection.eventTypes[0]!, size, size, (index) => ({
+          index,
+          poison: index === size / 2,
+        }));
+        const running = runner([projection], { retry: { attempts: 2, baseDelayMs: 1 } });
+        await running.start();
+        await waitFor('the poison to be parked and the rest applied', async () =>
+          (await running.status()).some((status) => status.parked === 1 && BigInt(status.checkpoint) >= head),
+        );
+        const all = await replayFromScratch([...projection.eventTypes]);
+        return { all, poison: all[size / 2]! };
+      }
+
+      async function parkedEvents(projection: string): Promise<{ position: bigint; attempts: number }[]> {
+        const rows = await engine.sql.query<{ position: string | number; attempts: number }>(
+          'select position, attempts from projection_parked where projection = $1',
+          [projection],
+        );
+        return rows.map((row) => ({ position: BigInt(row.position), attempts: row.attempts }));
+      }
+
+      it('is halved until the event is alone when the failure does not name it: a few transactions, not one per event', async () => {
+        const name = unique('halved');
+        const inner = recorder(name, [unique('Halved')], failOnPoison);
+        /** One entry per transaction the projection took part in: how many events it was given. */
+        const transactions: number[] = [];
+        const halved: Projection = {
+          ...inner,
+          apply: (tx, event) => {
+            transactions.push(1);
+            return inner.apply(tx, event);
+          },
+          // Throws the poison's own error: nothing tells the runner which event failed.
+          async applyBatch(tx, events) {
+            transactions.push(events.length);
+            for (const event of events) await inner.apply(tx, event);
+          },
+        };
+
+        const { all, poison } = await runPastPoison(halved);
+        // The premise: all of them arrived as one batch.
+        expect(transactions[0]).toBe(size);
+        // Each halving costs the half that fails and its sibling; a few more for the poison's
+        // own tries and the events the held-back projection catches up on. One by one: 36.
+        expect(transactions.length).toBeLessThanOrEqual(2 * Math.log2(size) + 4);
+        expect(await applied(name)).toEqual(all.filter((position) => position !== poison));
+        expect(await parkedEvents(name)).toEqual([{ position: poison, attempts: 2 }]);
+      });
+
+      it('is cut around the event a failure names, which is then tried alone', async () => {
+        const name = unique('named');
+        const transactions = new Set<string>();
+        const named = recorder(name, [unique('Named')], async (tx, event) => {
+          const [row] = await tx.query<{ id: string }>('select txid_current()::text as id');
+          transactions.add(row!.id);
+          await failOnPoison(tx, event, 0);
+        });
+
+        const { all, poison } = await runPastPoison(named);
+        // The batch, the events before the poison, the poison alone (its second try: parked),
+        // the events after it. One by one: 65.
+        expect(transactions.size).toBeLessThanOrEqual(4);
+        expect(named.tries.get(poison)).toBe(2);
+        expect(await applied(name)).toEqual(all.filter((position) => position !== poison));
+        expect(await parkedEvents(name)).toEqual([{ position: poison, attempts: 2 }]);
+      });
+    });
+
     describe('waitForPosition', () => {
       it('resolves true as soon as the write is visible', async () => {
         const type = unique('Awaited');
