@@ -192,7 +192,10 @@ describe('stream processor bookkeeping', () => {
   it('keeps the cacheSize most recently used streams and reads an evicted one again', async () => {
     const [a, b, c] = [await conversation(1), await conversation(1), await conversation(1)];
     const { processor, counts, resetCounts } = node({ cacheSize: 2 });
-    for (const conversationId of [a, b, c]) await nothing(processor, conversationId);
+    for (const conversationId of [a, b, c]) {
+      await nothing(processor, conversationId);
+      await runEnded();
+    }
 
     resetCounts();
     await nothing(processor, b);
@@ -202,17 +205,22 @@ describe('stream processor bookkeeping', () => {
   });
 
   it('keeps the cached states within cacheEntries, least recently used out first', async () => {
-    // Each weighs 8: the conversation, its 2 members and 5 messages.
+    // Each weighs 8 (the conversation, its 2 members and 5 messages): two fit exactly.
     const [a, b, c] = [await conversation(5), await conversation(5), await conversation(5)];
-    const { processor, counts, resetCounts } = node({ cacheEntries: 20 });
-    for (const conversationId of [a, b, c]) await nothing(processor, conversationId);
+    const { processor, counts, resetCounts } = node({ cacheEntries: 16 });
+    for (const conversationId of [a, b, a, c]) {
+      await nothing(processor, conversationId);
+      await runEnded();
+    }
 
     resetCounts();
-    await nothing(processor, b);
-    await nothing(processor, c);
-    expect(counts.eventsRead).toBe(0);
     await nothing(processor, a);
-    expect(counts.eventsRead).toBe(6); // 24 entries were too many: a went first
+    await runEnded();
+    await nothing(processor, c);
+    await runEnded();
+    expect(counts.eventsRead).toBe(0);
+    await nothing(processor, b);
+    expect(counts.eventsRead).toBe(6); // 24 entries were too many: b, used least recently, went
   });
 
   it('keeps a stream heavier than cacheEntries while it is the one in use', async () => {

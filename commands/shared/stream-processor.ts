@@ -143,7 +143,8 @@ export class StreamProcessor<State, Event> {
   private evictIdle(inUse: string): void {
     for (const [stream, entry] of this.streams) {
       if (!this.overBudget()) return;
-      if (stream === inUse || entry.running || entry.queue.length > 0) continue;
+      // A stream with commands waiting is running: `run` drains its queue before it ends.
+      if (stream === inUse || entry.running) continue;
       this.streams.delete(stream);
       this.cachedEntries -= entry.weight;
     }
