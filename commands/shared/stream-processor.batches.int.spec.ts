@@ -132,6 +132,17 @@ describe('stream processor bookkeeping', () => {
    */
   const runEnded = () => new Promise((resolve) => setImmediate(resolve));
 
+  /** A command that writes nothing on each stream in turn, each run ending (and evicting) before the next. */
+  async function useInTurn(
+    processor: StreamProcessor<ConversationState, ConversationEvent>,
+    ...conversationIds: string[]
+  ) {
+    for (const conversationId of conversationIds) {
+      await nothing(processor, conversationId);
+      await runEnded();
+    }
+  }
+
   const storedClientMsgIds = async (conversationId: string) =>
     (await store.readStream(conversationStream(conversationId)))
       .filter((event) => event.type === 'MessageSent')
@@ -192,10 +203,7 @@ describe('stream processor bookkeeping', () => {
   it('keeps the cacheSize most recently used streams and reads an evicted one again', async () => {
     const [a, b, c] = [await conversation(1), await conversation(1), await conversation(1)];
     const { processor, counts, resetCounts } = node({ cacheSize: 2 });
-    for (const conversationId of [a, b, c]) {
-      await nothing(processor, conversationId);
-      await runEnded();
-    }
+    await useInTurn(processor, a, b, c);
 
     resetCounts();
     await nothing(processor, b);
@@ -208,16 +216,10 @@ describe('stream processor bookkeeping', () => {
     // Each weighs 8 (the conversation, its 2 members and 5 messages): two fit exactly.
     const [a, b, c] = [await conversation(5), await conversation(5), await conversation(5)];
     const { processor, counts, resetCounts } = node({ cacheEntries: 16 });
-    for (const conversationId of [a, b, a, c]) {
-      await nothing(processor, conversationId);
-      await runEnded();
-    }
+    await useInTurn(processor, a, b, a, c);
 
     resetCounts();
-    await nothing(processor, a);
-    await runEnded();
-    await nothing(processor, c);
-    await runEnded();
+    await useInTurn(processor, a, c);
     expect(counts.eventsRead).toBe(0);
     await nothing(processor, b);
     expect(counts.eventsRead).toBe(6); // 24 entries were too many: b, used least recently, went
@@ -226,8 +228,7 @@ describe('stream processor bookkeeping', () => {
   it('keeps a stream heavier than cacheEntries while it is the one in use', async () => {
     const [heavy, light] = [await conversation(30), await conversation(1)];
     const { processor, counts, resetCounts } = node({ cacheEntries: 20 });
-    await nothing(processor, heavy);
-    await runEnded();
+    await useInTurn(processor, heavy);
 
     resetCounts();
     await send(processor, heavy);
@@ -236,8 +237,7 @@ describe('stream processor bookkeeping', () => {
     expect(counts.eventsRead).toBe(0);
 
     await runEnded();
-    await nothing(processor, light); // the heavy one is idle and over budget now
-    await runEnded();
+    await useInTurn(processor, light); // the heavy one is idle and over budget now
     resetCounts();
     await nothing(processor, heavy);
     expect(counts.eventsRead).toBe(32);
